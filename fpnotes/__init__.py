@@ -1,0 +1,40 @@
+"""fpnotes: learning fixed points of recurrent rate networks.
+
+Companion package of the fpnotes book, after Zhu & Rosenbaum, *Learning fixed
+points of recurrent neural networks by reparameterizing the network model*,
+Neural Computation 36(8), 2024. Conventions: one column per pattern (X and the
+fixed points R are (N, m)); float64 throughout; losses are means over patterns.
+"""
+
+from .activations import ACTIVATIONS, Activation, Linear, ReLU, Tanh, as_activation
+from .gradients import adjoint, bptt_gradient, euclidean_gradient
+from .landscape import linear_loss, loss_along_line, loss_along_line_in_A, loss_on_plane
+from .losses import LOSSES, softmax_cross_entropy, squared_error
+from .rules import RULES, Rule, angle, metric, metric_inverse, reparameterized_map, step, update
+from .solvers import (
+    METHODS,
+    ConvergenceWarning,
+    FixedPointError,
+    FixedPointResult,
+    fixed_point,
+    residual,
+    simulate,
+)
+from .stability import jacobian_eigenvalues, max_real_eig, spectral_radius, stability
+from .tasks import digits_task, linear_task, random_weights
+from .training import TrainResult, train, train_task
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "Activation", "Linear", "ReLU", "Tanh", "as_activation",
+    "adjoint", "bptt_gradient", "euclidean_gradient",
+    "linear_loss", "loss_along_line", "loss_along_line_in_A", "loss_on_plane",
+    "LOSSES", "softmax_cross_entropy", "squared_error",
+    "RULES", "Rule", "angle", "metric", "metric_inverse", "reparameterized_map", "step", "update",
+    "METHODS", "ConvergenceWarning", "FixedPointError", "FixedPointResult", "fixed_point",
+    "residual", "simulate",
+    "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability",
+    "digits_task", "linear_task", "random_weights",
+    "TrainResult", "train", "train_task",
+]

@@ -1,0 +1,55 @@
+"""What every check function shares: compare, explain, never reveal the answer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["report", "compare_array", "compare_scalar"]
+
+
+def report(ok, message, success="Correct!"):
+    """Print a verdict and return it (True when the answer is right)."""
+    print(success if ok else f"Not yet: {message}")
+    return bool(ok)
+
+
+def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
+    """Check an array answer: type, shape, finiteness, sign, then values.
+
+    Returns (ok, message); the message says what is wrong without the expected values.
+    """
+    try:
+        a = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False, f"{name} should be a numeric array, got {type(answer).__name__}"
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        return False, f"{name} has shape {a.shape}, expected shape {e.shape}"
+    if not np.all(np.isfinite(a)):
+        return False, f"{name} contains NaN or inf"
+    if np.allclose(a, e, rtol=rtol, atol=atol):
+        return True, ""
+    if np.allclose(a, -e, rtol=rtol, atol=atol):
+        return False, f"{name} has the wrong sign"
+    if np.allclose(a.T, e, rtol=rtol, atol=atol) and a.ndim == 2:
+        return False, f"{name} is transposed"
+    scale = np.vdot(a, e) / max(np.vdot(a, a), 1e-300)
+    if np.allclose(scale * a, e, rtol=1e-4, atol=atol):
+        return False, f"{name} points the right way but is off by a factor of {1 / scale:.3g}"
+    rel = np.linalg.norm(a - e) / max(np.linalg.norm(e), 1e-300)
+    return False, f"{name} differs from the reference (relative error {rel:.2g})"
+
+
+def compare_scalar(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
+    """Check a scalar answer; returns (ok, message)."""
+    try:
+        a = float(answer)
+    except (TypeError, ValueError):
+        return False, f"{name} should be a number, got {type(answer).__name__}"
+    if not np.isfinite(a):
+        return False, f"{name} is not finite"
+    if np.isclose(a, expected, rtol=rtol, atol=atol):
+        return True, ""
+    if np.isclose(a, -expected, rtol=rtol, atol=atol):
+        return False, f"{name} has the wrong sign"
+    return False, f"{name} is too {'large' if a > expected else 'small'}"

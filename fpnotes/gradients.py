@@ -1,0 +1,191 @@
+"""Gradients of a loss on fixed points: implicit differentiation and BPTT.
+
+Implicit differentiation of r_i = f(W r_i + x_i) gives
+
+    grad_W L = (1/m) sum_i G_i u_i r_i^T,   (I - W^T G_i) u_i = delta_i,
+
+batched as ``(G * U) @ R.T / m`` where the adjoints U (N, m) solve one linear
+system per pattern. The systems are solved together: one LU for linear networks
+(G is the same for every pattern), a stack of LUs when m N^3 is small, and
+batched GMRES (one GEMM per step for all patterns) otherwise. The
+recurrent-backpropagation iteration U <- delta + W^T (G * U) (Almeida-Pineda)
+is available as ``adjoint="iterate"``; it converges only while the spectral
+radius of G W is below 1.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._krylov import batched_gmres
+from ._result import Result
+from ._validation import as_like, as_patterns, as_weights, check_choice
+from .activations import as_activation
+from .losses import get_loss
+from .solvers import ON_FAIL, ConvergenceWarning, FixedPointError
+
+__all__ = ["euclidean_gradient", "adjoint", "bptt_gradient", "ADJOINT_METHODS"]
+
+ADJOINT_METHODS = ("auto", "lu", "batched_lu", "krylov", "iterate")
+# Above this many flops (m N^3 / 3) a stack of per-pattern LUs costs more than GMRES.
+BATCHED_LU_MAX_FLOPS = 2e9
+
+
+def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="warn"):
+    """Solve (I - W^T G_i) u_i = delta_i for every pattern i.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    G : array_like, shape (N, m)
+        Gains f'(W r + x) at the fixed points.
+    delta : array_like, shape (N, m)
+        dl/dr per pattern.
+    method : {"auto", "lu", "batched_lu", "krylov", "iterate"}
+        ``"lu"`` requires all columns of G to be equal (linear networks).
+    tol : float
+        Tolerance on the residual relative to max |delta|.
+    on_fail : {"warn", "raise", "ignore"}
+
+    Returns
+    -------
+    Result with ``u`` (N, m), ``converged``, ``residual`` (relative, max over
+    patterns), ``method``.
+    """
+    W = as_weights(W)
+    N = W.shape[0]
+    G, _ = as_patterns(G, N, "G")
+    D = as_like(delta, G.shape, "delta")
+    check_choice(method, ADJOINT_METHODS, "adjoint method")
+    check_choice(on_fail, ON_FAIL, "on_fail")
+    m = G.shape[1]
+    same_gain = bool(np.all(G == G[:, :1]))
+    if method == "auto":
+        if same_gain:
+            method = "lu"
+        elif m * N**3 / 3 <= BATCHED_LU_MAX_FLOPS:
+            method = "batched_lu"
+        else:
+            method = "krylov"
+    if method == "lu":
+        if not same_gain:
+            raise ValueError("adjoint method 'lu' needs the same gains for every pattern "
+                             "(a linear network); use 'batched_lu' or 'krylov'")
+        U = np.linalg.solve(np.eye(N) - W.T * G[:, 0], D)
+    elif method == "batched_lu":
+        U = np.linalg.solve(np.eye(N) - W.T[None] * G.T[:, None, :], D.T[..., None])[..., 0].T
+    elif method == "krylov":
+        def mv(V, cols):
+            return V - W.T @ (G[:, cols] * V)
+        U, _, _ = batched_gmres(mv, D, tol=tol * max(np.abs(D).max(), 1e-300),
+                                restart=min(N, 60), max_restarts=max_iter or 20)
+    else:
+        U = _adjoint_iterate(W, G, D, tol * max(np.abs(D).max(), 1e-300), max_iter or 10_000)
+    with np.errstate(all="ignore"):
+        res = np.abs(U - D - W.T @ (G * U)).max() / max(np.abs(D).max(), 1e-300)
+    converged = bool(np.isfinite(res) and res <= max(tol, 1e-9))
+    out = Result(u=U, converged=converged, residual=float(res), method=method)
+    if not converged:
+        msg = (f"adjoint solve ({method}) did not converge: relative residual {res:.2e} > "
+               f"{tol:.0e}" + (" (recurrent backpropagation diverges once the spectral radius "
+                               "of G W reaches 1)" if method == "iterate" else ""))
+        if on_fail == "raise":
+            raise FixedPointError(msg, out)
+        if on_fail == "warn":
+            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    return out
+
+
+def _adjoint_iterate(W, G, D, atol, max_iter):
+    U = D.copy()
+    for _ in range(max_iter):
+        U_new = D + W.T @ (G * U)
+        err = np.abs(U_new - U).max()
+        U = U_new
+        if not np.isfinite(err) or err <= atol:
+            break
+    return U
+
+
+def euclidean_gradient(W, X, r, delta, f="tanh", *, adjoint_method="auto", tol=1e-10,
+                       on_fail="warn"):
+    """Euclidean gradient grad_W L of a mean loss on fixed points (rule dW1's direction).
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    X : array_like, shape (N, m)
+        Inputs.
+    r : array_like, shape (N, m)
+        Fixed points r = f(W r + X) (e.g. ``fixed_point(W, X, f).r``).
+    delta : array_like, shape (N, m)
+        dl/dr_i per pattern (not divided by m), as returned by the losses.
+    f : str or Activation
+    adjoint_method : str
+        See :func:`adjoint`.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+        (1/m) sum_i G_i u_i r_i^T.
+    """
+    act = as_activation(f)
+    W = as_weights(W)
+    N = W.shape[0]
+    X, _ = as_patterns(X, N)
+    R = as_like(r, X.shape, "r")
+    D = as_like(delta, X.shape, "delta")
+    G = act.df(W @ R + X)
+    U = adjoint(W, G, D, method=adjoint_method, tol=tol, on_fail=on_fail).u
+    return (G * U) @ R.T / X.shape[1]
+
+
+def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error",
+                  readout=None):
+    """Exact gradient of the loss after ``steps`` forward-Euler steps from r = 0.
+
+    The forward pass is r_{t+1} = (1 - h) r_t + h f(W r_t + x); the reverse pass
+    is written out by hand: lambda_T = delta(r_T)/m,
+    lambda_t = (1 - h) lambda_{t+1} + h W^T (G_t * lambda_{t+1}) and
+    grad = h sum_t (G_t * lambda_{t+1}) r_t^T. As ``steps`` grows (and the fixed
+    point is stable) it converges to :func:`euclidean_gradient`.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    X : array_like, shape (N, m)
+    targets : array_like
+        Targets passed to the loss ((K, m) for squared error, (m,) labels for
+        cross-entropy).
+    f : str or Activation
+    steps : int
+        Number of Euler steps T (memory: T x N x m floats).
+    h : float
+        Euler step dt/tau.
+    loss : str or callable
+    readout : array_like, shape (K, N), optional
+
+    Returns
+    -------
+    Result with ``gradient`` (N, N), ``loss`` (at r_T), ``r`` (r_T, (N, m)).
+    """
+    act = as_activation(f)
+    W = as_weights(W)
+    X, _ = as_patterns(X, W.shape[0])
+    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    loss_fn = get_loss(loss)
+    rs = np.empty((steps + 1,) + X.shape)
+    rs[0] = 0.0
+    for t in range(steps):
+        rs[t + 1] = (1 - h) * rs[t] + h * act.f(W @ rs[t] + X)
+    out = loss_fn(rs[-1], targets, readout) if readout is not None else loss_fn(rs[-1], targets)
+    lam = out.delta / X.shape[1]
+    grad = np.zeros_like(W)
+    for t in range(steps - 1, -1, -1):
+        gl = act.df(W @ rs[t] + X) * lam
+        grad += h * gl @ rs[t].T
+        lam = (1 - h) * lam + h * (W.T @ gl)
+    return Result(gradient=grad, loss=out.loss, r=rs[-1])

@@ -1,0 +1,436 @@
+"""Fixed points r = f(W r + x) of recurrent rate networks, for a batch of inputs.
+
+All dense linear algebra goes through numpy, never scipy.linalg: the two wheels
+ship separate OpenBLAS thread pools, and alternating between them in a loop was
+measured 10x slower than either alone on two cores.
+
+One column per pattern: X is (N, m) and the fixed points R are (N, m). Every
+method tracks convergence *per pattern*: a column that has converged stops
+costing work, and the result says which columns did not converge and how far
+they are from a fixed point. Nothing fails silently: a solve that does not
+reach ``tol`` sets ``converged=False`` and, by default, warns.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._krylov import batched_gmres
+from ._result import Result
+from ._validation import as_like, as_patterns, as_weights, check_choice
+from .activations import as_activation, is_linear
+
+__all__ = [
+    "fixed_point",
+    "simulate",
+    "residual",
+    "FixedPointResult",
+    "ConvergenceWarning",
+    "FixedPointError",
+    "METHODS",
+]
+
+METHODS = ("auto", "direct", "iterate", "anderson", "newton", "euler")
+ON_FAIL = ("warn", "raise", "ignore")
+
+# Exact batched Newton factorizes one N x N Jacobian per pattern (m N^3 / 3 flops);
+# above this many flops Newton-Krylov (batched GMRES, one GEMM per step) is used.
+EXACT_NEWTON_MAX_FLOPS = 2e9
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """A fixed-point or adjoint solve stopped before reaching its tolerance."""
+
+
+class FixedPointError(RuntimeError):
+    """Raised (with ``on_fail="raise"``) when a solve does not converge.
+
+    The partial result is attached as ``.result``.
+    """
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+class FixedPointResult(Result):
+    """Result of :func:`fixed_point`.
+
+    Attributes
+    ----------
+    r : ndarray, shape (N, m) (or (N,) for a vector input)
+        The fixed points, one column per pattern.
+    converged : bool
+        True when every pattern reached the tolerance.
+    converged_patterns : ndarray of bool, shape (m,)
+    residual : float
+        max |r - f(W r + x)| over all neurons and patterns.
+    residuals : ndarray, shape (m,)
+        The same maximum per pattern.
+    failed : ndarray of int
+        Indices of the patterns that did not converge.
+    iterations : int
+        Iterations (steps) of the method that finished the solve.
+    work : float
+        Cost in units of one full (N, N) @ (N, m) product ("GEMM equivalents").
+    method : str
+        The method(s) used, e.g. ``"anderson"`` or ``"anderson+newton"``.
+    message : str
+    gains : ndarray, shape (N, m)
+        G = f'(W r + x), reused by the gradients.
+    trajectory : ndarray, shape (T + 1, N, m)
+        Only with ``method="euler", return_trajectory=True``.
+    """
+
+
+def residual(W, R, X, f="tanh"):
+    """Per-pattern residual max_k |r - f(W r + x)|_k, shape (m,)."""
+    act = as_activation(f)
+    W = as_weights(W)
+    R, _ = as_patterns(R, W.shape[0], "R")
+    X, _ = as_patterns(X, W.shape[0], "X")
+    return np.max(np.abs(R - act.f(W @ R + X)), axis=0)
+
+
+def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=None,
+                on_fail="warn", damping=1.0, h=0.01, memory=5, return_trajectory=False):
+    """Solve r = f(W r + x) for each column x of X.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+        Recurrent weights.
+    X : array_like, shape (N,) or (N, m)
+        Inputs, one column per pattern.
+    f : str or Activation
+        ``"tanh"`` (default), ``"linear"``, ``"relu"``, ``Linear(gain)`` or any
+        object with ``f`` and ``df`` methods.
+    method : {"auto", "direct", "iterate", "anderson", "newton", "euler"}
+        ``"iterate"``: damped fixed-point iteration r <- (1 - a) r + a f(W r + x)
+        with ``a = damping``; converges when the spectral radius of a G W
+        + (1 - a) I is below 1. ``"anderson"``: Anderson acceleration of that
+        iteration (``memory`` previous steps, ridge regularizer scaled to the
+        residual, restarts when its least-squares problem is singular).
+        ``"newton"``: Newton's method on F(r) = r - f(W r + x), with exact
+        per-pattern factorizations when they are cheap and Newton-Krylov
+        (batched GMRES) otherwise. ``"euler"``: forward-Euler simulation of
+        tau dr/dt = -r + f(W r + x) with step ``h`` = dt/tau from ``r0``.
+        ``"direct"``: linear networks only, one LU solve of (I - G W) R = G X.
+        ``"auto"``: ``"direct"`` for linear networks; otherwise Anderson, with
+        Newton for the patterns Anderson does not finish, and damped
+        iteration last.
+    tol : float
+        Tolerance on the per-pattern residual max |r - f(W r + x)|.
+    max_iter : int, optional
+        Iteration cap (defaults: 1000 for iterate/anderson, 50 for newton,
+        100000 for euler).
+    r0 : array_like, shape like X, optional
+        Starting point (zeros by default). A previous fixed point is a good
+        start when W changed a little (warm start during training).
+    on_fail : {"warn", "raise", "ignore"}
+        What to do when some pattern does not converge: warn with a
+        :class:`ConvergenceWarning` (default), raise :class:`FixedPointError`,
+        or only report it in the result.
+    damping : float in (0, 1]
+        Step of the damped iteration, also used by Anderson's mixing.
+    h : float
+        Euler step dt/tau for ``method="euler"``.
+    memory : int
+        Anderson history length.
+    return_trajectory : bool
+        With ``method="euler"``, store every state (memory T x N x m).
+
+    Returns
+    -------
+    FixedPointResult
+
+    Examples
+    --------
+    >>> import numpy as np, fpnotes
+    >>> rng = np.random.default_rng(0)
+    >>> W = 0.5 * rng.standard_normal((50, 50)) / np.sqrt(50)
+    >>> X = rng.standard_normal((50, 8))
+    >>> res = fpnotes.fixed_point(W, X)
+    >>> bool(res.converged), res.r.shape
+    (True, (50, 8))
+    """
+    act = as_activation(f)
+    W = as_weights(W)
+    N = W.shape[0]
+    X, vector = as_patterns(X, N)
+    check_choice(method, METHODS, "method")
+    check_choice(on_fail, ON_FAIL, "on_fail")
+    if not (0 < damping <= 1):
+        raise ValueError(f"damping must be in (0, 1], got {damping}")
+    if not (tol > 0):
+        raise ValueError(f"tol must be positive, got {tol}")
+    R0 = np.zeros_like(X) if r0 is None else as_like(np.reshape(r0, X.shape) if vector
+                                                    else r0, X.shape, "r0").copy()
+    if method == "direct" and not is_linear(act):
+        raise ValueError("method='direct' solves linear networks only; "
+                         f"got activation {getattr(act, 'name', act)!r}")
+    if method == "auto":
+        method = "direct" if is_linear(act) else "auto"
+    solver = _SOLVERS[method]
+    res = solver(W, X, act, R0, tol=tol, max_iter=max_iter, damping=damping, h=h,
+                 memory=memory, return_trajectory=return_trajectory)
+    return _finish(res, W, X, act, tol, on_fail, vector)
+
+
+def _finish(res, W, X, act, tol, on_fail, vector):
+    Z = W @ res.r + X
+    res.residuals = np.max(np.abs(res.r - act.f(Z)), axis=0)
+    ok = np.isfinite(res.residuals) & (res.residuals <= tol)
+    if res.method == "direct":
+        # A direct solve is exact up to round-off, relative to the size of the solution.
+        scale = 1.0 + np.max(np.abs(res.r), axis=0)
+        ok = np.isfinite(res.residuals) & (res.residuals <= max(tol, 1e-10) * scale)
+    res.converged_patterns = ok
+    res.converged = bool(ok.all())
+    res.failed = np.flatnonzero(~ok)
+    res.residual = float(np.max(res.residuals)) if np.all(np.isfinite(res.residuals)) else np.inf
+    res.gains = act.df(Z)
+    if res.converged:
+        res.message = f"converged: residual {res.residual:.2e} <= tol {tol:.0e}"
+    else:
+        worst = res.residuals[res.failed]
+        res.message = (f"{res.failed.size} of {ok.size} pattern(s) did not converge with "
+                       f"method {res.method!r} (worst residual {np.nanmax(worst):.2e} > tol "
+                       f"{tol:.0e} after {res.iterations} iterations); see result.failed")
+    if vector:
+        res.r, res.gains = res.r[:, 0], res.gains[:, 0]
+    result = FixedPointResult(res)
+    if not result.converged:
+        if on_fail == "raise":
+            raise FixedPointError(result.message, result)
+        if on_fail == "warn":
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=3)
+    return result
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def _direct(W, X, act, R0, **_):
+    g = act.gain_vector(W.shape[0]) if hasattr(act, "gain_vector") else act.df(np.zeros(W.shape[0]))
+    R = np.linalg.solve(np.eye(W.shape[0]) - g[:, None] * W, g[:, None] * X)
+    return Result(r=R, iterations=1, work=W.shape[0] / (3 * X.shape[1]) + 1.0, method="direct")
+
+
+def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
+    """Damped iteration; with ``give_up``, drop columns that converge too slowly.
+
+    Columns are compacted out of the working block only when a tenth of them
+    are finished, because fancy-indexing copies cost as much as the tanh itself.
+    """
+    max_iter = 1000 if max_iter is None else max_iter
+    R = R0
+    m = X.shape[1]
+    active = np.arange(m)
+    Ra, Xa = R, X
+    work, it = 0.0, 0
+    checkpoint = None
+    for it in range(1, max_iter + 1):
+        Z = W @ Ra
+        Z += Xa
+        F = act.f(Z)
+        F -= Ra
+        work += active.size / m
+        res = np.max(np.abs(F), axis=0)
+        if damping == 1.0:
+            Ra += F
+        else:
+            Ra += damping * F
+        finished = ~(res > tol)  # also true for NaN: a diverged column stops here
+        if give_up and it % 10 == 0:
+            if checkpoint is not None:
+                finished |= res > 0.5 * checkpoint  # slower than 0.93 per step: hand it on
+            checkpoint = res
+        if finished.all():
+            R[:, active] = Ra
+            break
+        if finished.sum() * 10 >= active.size:
+            R[:, active] = Ra
+            keep = ~finished
+            active, Ra, Xa = active[keep], Ra[:, keep], Xa[:, keep]
+            checkpoint = None if checkpoint is None else checkpoint[keep]
+    else:
+        R[:, active] = Ra
+    return Result(r=R, iterations=it, work=work, method="iterate")
+
+
+def _euler(W, X, act, R0, *, tol, max_iter, h, return_trajectory, **_):
+    if not (0 < h <= 1):
+        raise ValueError(f"Euler step h = dt/tau must be in (0, 1], got {h}")
+    max_iter = 100_000 if max_iter is None else max_iter
+    if return_trajectory:
+        traj = simulate(W, X, act, steps=max_iter, h=h, r0=R0)
+        return Result(r=traj[-1].copy(), iterations=max_iter, work=float(max_iter),
+                      method="euler", trajectory=traj)
+    res = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter, damping=h)
+    res.method = "euler"
+    return res
+
+
+def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
+    """Forward-Euler simulation of tau dr/dt = -r + f(W r + x).
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    X : array_like, shape (N, m)
+    f : str or Activation
+    steps : int
+        Number of Euler steps T.
+    h : float
+        Step dt/tau.
+    r0 : array_like, shape (N, m), optional
+        Initial state (zeros by default).
+
+    Returns
+    -------
+    trajectory : ndarray, shape (steps + 1, N, m)
+        The states r_0, ..., r_T.
+    """
+    act = as_activation(f)
+    W = as_weights(W)
+    X, vector = as_patterns(X, W.shape[0])
+    R = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
+    if not (isinstance(steps, (int, np.integer)) and steps >= 0):
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    traj = np.empty((steps + 1,) + X.shape)
+    traj[0] = R
+    for t in range(steps):
+        R = R + h * (act.f(W @ R + X) - R)
+        traj[t + 1] = R
+    return traj[:, :, 0] if vector else traj
+
+
+def _anderson(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
+    """Anderson acceleration (type II, Walker & Ni 2011), batched over patterns."""
+    max_iter = 1000 if max_iter is None else max_iter
+    N, m = X.shape
+    R = R0
+    active = np.arange(m)
+    dF, dG = [], []  # histories of residual and map differences, each (N, m)
+    F_prev = G_prev = None
+    work, it = 0.0, 0
+    for it in range(1, max_iter + 1):
+        Ra = R[:, active]
+        Ga = act.f(W @ Ra + X[:, active])
+        Fa = Ga - Ra
+        work += active.size / m
+        res = np.max(np.abs(Fa), axis=0)
+        done = (res <= tol) | ~np.isfinite(res)
+        if F_prev is not None:
+            dF.append(Fa - F_prev)
+            dG.append(Ga - G_prev)
+            if len(dF) > memory:
+                dF.pop(0), dG.pop(0)
+        R_new = Ra + damping * Fa
+        if dF:
+            R_new = _anderson_mix(Ra, Fa, dF, dG, damping, R_new)
+        R[:, active] = np.where(done, Ra, R_new)
+        keep = ~done
+        if not keep.all():
+            active = active[keep]
+            dF = [d[:, keep] for d in dF]
+            dG = [d[:, keep] for d in dG]
+            Fa, Ga = Fa[:, keep], Ga[:, keep]
+        if active.size == 0:
+            break
+        F_prev, G_prev = Fa, Ga
+    return Result(r=R, iterations=it, work=work * (1 + 2 * memory / N), method="anderson")
+
+
+def _anderson_mix(Ra, Fa, dF, dG, damping, fallback):
+    DF = np.stack(dF)  # (p, N, ma)
+    DG = np.stack(dG)
+    gram = np.einsum("anj,bnj->jab", DF, DF)
+    rhs = np.einsum("anj,nj->ja", DF, Fa)
+    # Ridge scaled to the current residual: a fixed ridge stalls Anderson once
+    # residuals are small, a scaled one keeps the least-squares problem well posed.
+    lam = 1e-10 * np.einsum("nj,nj->j", Fa, Fa) + 1e-300
+    p = DF.shape[0]
+    gram[:, np.arange(p), np.arange(p)] += lam[:, None]
+    try:
+        gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]  # (ma, p)
+    except np.linalg.LinAlgError:
+        return fallback
+    DX = DG - DF  # differences of the iterates themselves
+    mixed = Ra + damping * Fa - np.einsum("anj,ja->nj", DX + damping * DF, gamma)
+    good = np.all(np.isfinite(mixed), axis=0)
+    return np.where(good, mixed, fallback)
+
+
+def _newton(W, X, act, R0, *, tol, max_iter, **_):
+    max_iter = 50 if max_iter is None else max_iter
+    N, m = X.shape
+    exact = m * N**3 / 3 <= EXACT_NEWTON_MAX_FLOPS
+    R = R0
+    active = np.arange(m)
+    work, it = 0.0, 0
+    eye = np.eye(N)
+    for it in range(1, max_iter + 1):
+        Ra = R[:, active]
+        Z = W @ Ra + X[:, active]
+        F = Ra - act.f(Z)
+        work += active.size / m
+        res = np.max(np.abs(F), axis=0)
+        done = (res <= tol) | ~np.isfinite(res)
+        active, Ra, Z, F = active[~done], Ra[:, ~done], Z[:, ~done], F[:, ~done]
+        if active.size == 0:
+            break
+        G = act.df(Z)
+        if exact:
+            J = eye - G.T[:, :, None] * W  # (ma, N, N): I - G_i W
+            step = np.linalg.solve(J, F.T[..., None])[..., 0].T
+            work += active.size * N / (3 * m)
+        else:
+            def jv(V, cols, G=G):
+                return V - G[:, cols] * (W @ V)
+            # Inexact Newton: solve each linear system only as far as its residual
+            # warrants; the outer iteration still converges superlinearly.
+            inner_tol = np.maximum(0.1 * tol, 1e-4 * res[~done])
+            step, _, nmv = batched_gmres(jv, F, tol=inner_tol, restart=min(N, 40),
+                                         max_restarts=10)
+            work += nmv * active.size / m
+        R[:, active] = Ra - step
+    return Result(r=R, iterations=it, work=work, method="newton" if exact else "newton-krylov")
+
+
+def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
+    """Plain iteration first (cheapest per step and, for the disc-shaped spectra of
+    random W, as fast as any Krylov method); Newton for the patterns it leaves
+    (unstable iteration, slow contraction); strongly damped iteration last."""
+    res = _iterate(W, X, act, R0.copy(), tol=tol, max_iter=max_iter or 300, damping=damping,
+                   give_up=True)
+    methods = ["iterate"]
+    todo = _unconverged(res.r, W, X, act, tol)
+    res.work += 1.0
+    for name, run, kw in (("newton", _newton, {}), ("euler", _iterate, {"damping": 0.1})):
+        if todo.size == 0:
+            break
+        methods.append(name)
+        # Restart from the caller's guess: where iteration diverged or stalled its
+        # last iterate is a worse start than r0 (a warm start, or zeros).
+        start = R0[:, todo].copy()
+        sub = run(W, X[:, todo], act, start, tol=tol, max_iter=None, **kw)
+        res.r[:, todo] = sub.r
+        res.work += sub.work * todo.size / X.shape[1] + todo.size / X.shape[1]
+        res.iterations += sub.iterations
+        todo = _unconverged(res.r, W, X, act, tol)
+    res.method = "+".join(methods)
+    return res
+
+
+def _unconverged(R, W, X, act, tol):
+    with np.errstate(all="ignore"):
+        res = np.max(np.abs(R - act.f(W @ R + X)), axis=0)
+    return np.flatnonzero(~(res <= tol))
+
+
+_SOLVERS = {"direct": _direct, "iterate": _iterate, "anderson": _anderson,
+            "newton": _newton, "euler": _euler, "auto": _auto}

@@ -1,0 +1,224 @@
+"""Training loops: run a learning rule and record what happened.
+
+A run stops cleanly on divergence -- a non-finite loss, a fixed point that
+cannot be found, a singular reparameterized step -- and says at which iteration
+and why, instead of raising from deep inside numpy.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._result import Result
+from ._validation import as_patterns, as_weights, check_lr
+from .losses import get_loss
+from .rules import RULES, angle, step
+from .solvers import ConvergenceWarning, fixed_point
+from .stability import max_real_eig
+
+__all__ = ["train", "train_task", "TrainResult"]
+
+
+class TrainResult(Result):
+    """Result of :func:`train`.
+
+    Attributes
+    ----------
+    W : ndarray (N, N)
+        Final weights (the last finite ones if the run diverged).
+    history : Result of 1-D arrays, one entry per completed iteration
+        ``loss`` (training loss of the batch *before* the update), and when
+        asked: ``accuracy``, ``angle`` (degrees between this rule's step and
+        the ``compare`` rule's), ``grad_norm``.
+    eig : Result
+        ``iteration`` and ``max_real`` (largest real part of W's eigenvalues),
+        recorded every ``eig_every`` iterations and at the end.
+    test : Result
+        ``iteration``, ``loss``, ``accuracy`` on the test set every ``eval_every``.
+    diverged : bool
+    message : str
+    iterations : int
+        Updates applied.
+    """
+
+
+def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", readout=None,
+          batch_size=None, seed=0, compare=None, eig_every=0, X_test=None, targets_test=None,
+          eval_every=0, solver=None, progress=False):
+    """Train W with a learning rule on losses at fixed points.
+
+    Parameters
+    ----------
+    W0 : array_like, shape (N, N)
+        Initial weights (not modified).
+    X : array_like, shape (N, n)
+        Inputs, one column per pattern (already projected, x = W_in u).
+    targets : array_like
+        (K, n) targets for squared error or (n,) int labels for cross-entropy.
+    rule : {"dW1", "dW2", "dW3"}
+    lr : float
+    n_iter : int
+        Number of updates.
+    f : str or Activation
+    loss : {"squared_error", "softmax_cross_entropy"} or callable
+    readout : array_like, shape (K, N), optional
+    batch_size : int, optional
+        Minibatch size (sampled without replacement, reshuffled each epoch with
+        ``seed``); full batch when None, with warm-started fixed-point solves.
+    compare : str, optional
+        Another rule: record the angle between its step and this rule's (costs
+        one more step computation per iteration).
+    eig_every : int
+        Record max Re lambda(W) every this many iterations (0: never).
+    X_test, targets_test : optional
+        Evaluated every ``eval_every`` iterations and at the end.
+    solver : dict, optional
+        Keyword arguments for :func:`fpnotes.fixed_point` (e.g. ``method``, ``tol``).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    TrainResult
+    """
+    W = as_weights(W0, "W0").copy()
+    X, _ = as_patterns(X, W.shape[0])
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+    if compare is not None and compare not in RULES:
+        raise ValueError(f"unknown compare rule {compare!r}; use one of {', '.join(RULES)}")
+    lr = check_lr(lr)
+    if not (isinstance(n_iter, (int, np.integer)) and n_iter >= 0):
+        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
+    loss_fn = get_loss(loss)
+    solver = {"tol": 1e-10, **(solver or {})}
+    n = X.shape[1]
+    if batch_size is not None and not (isinstance(batch_size, (int, np.integer)) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    batches = _batches(n, batch_size, seed)
+    hist = {"loss": [], "accuracy": [], "angle": []}
+    eig = {"iteration": [], "max_real": []}
+    test = {"iteration": [], "loss": [], "accuracy": []}
+    R_prev, message, diverged = None, f"finished {n_iter} iterations", False
+    bar = _progress(n_iter, progress, f"{rule} lr={lr:g}")
+    it = 0
+    for it in range(n_iter):
+        idx = next(batches)
+        Xb = X if idx is None else X[:, idx]
+        Tb = targets if idx is None else _take(targets, idx)
+        if eig_every and it % eig_every == 0:
+            eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
+        if eval_every and X_test is not None and it % eval_every == 0:
+            _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
+        fp = _solve(W, Xb, f, solver, R_prev)
+        if not fp.converged:
+            message = (f"diverged at iteration {it}: no fixed point found for {fp.failed.size} "
+                       f"of {Xb.shape[1]} patterns (residual {fp.residual:.2e}); "
+                       f"max Re lambda(W) = {max_real_eig(W):.3f}")
+            diverged = True
+            break
+        out = _call_loss(loss_fn, fp.r, Tb, readout)
+        if not np.isfinite(out.loss):
+            message, diverged = f"diverged at iteration {it}: loss is {out.loss}", True
+            break
+        hist["loss"].append(out.loss)
+        hist["accuracy"].append(out.get("accuracy", np.nan))
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("error", ConvergenceWarning)
+                dW = step(rule, W, Xb, fp.r, out.delta, f, lr)
+                if compare is not None:
+                    hist["angle"].append(angle(dW, step(compare, W, Xb, fp.r, out.delta, f, lr)))
+        except (FloatingPointError, np.linalg.LinAlgError, ConvergenceWarning, ValueError) as exc:
+            if isinstance(exc, ValueError) and "linear networks only" in str(exc):
+                raise
+            message = f"diverged at iteration {it}: the {rule} step failed ({exc})"
+            diverged = True
+            hist["loss"].pop(), hist["accuracy"].pop()
+            break
+        if not np.all(np.isfinite(dW)):
+            message, diverged = f"diverged at iteration {it}: the {rule} step is not finite", True
+            break
+        W += dW
+        R_prev = fp.r if idx is None else None
+        bar.update(1)
+    else:
+        it = n_iter
+    bar.close()
+    if eig_every:
+        eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
+    if X_test is not None and not diverged:
+        _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
+    history = Result(iteration=np.arange(len(hist["loss"])),
+                     **{k: np.asarray(v, dtype=np.float64) for k, v in hist.items()})
+    if compare is None:
+        del history["angle"]
+    if np.all(np.isnan(history["accuracy"])):
+        del history["accuracy"]
+    return TrainResult(W=W, history=history, eig=_arrays(eig), test=_arrays(test),
+                       diverged=diverged, message=message, iterations=it, rule=rule, lr=lr)
+
+
+def train_task(task, rule, lr, n_iter, **kwargs):
+    """:func:`train` on a task from :mod:`fpnotes.tasks` (its W0, X, targets, f, loss, ...)."""
+    defaults = dict(f=task.f, loss=task.loss, readout=task.get("readout"),
+                    X_test=task.get("X_test"), targets_test=task.get("targets_test"))
+    defaults.update(kwargs)
+    return train(task.W0, task.X, task.targets, rule=rule, lr=lr, n_iter=n_iter, **defaults)
+
+
+def _solve(W, X, f, solver, R_prev):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fixed_point(W, X, f, r0=R_prev, on_fail="ignore", **solver)
+
+
+def _call_loss(loss_fn, R, targets, readout):
+    return loss_fn(R, targets, readout) if readout is not None else loss_fn(R, targets)
+
+
+def _evaluate(store, it, W, X, targets, f, loss_fn, readout, solver):
+    fp = _solve(W, X, f, solver, None)
+    out = _call_loss(loss_fn, fp.r, targets, readout) if fp.converged else Result(loss=np.nan)
+    store["iteration"].append(it)
+    store["loss"].append(out.loss)
+    store["accuracy"].append(out.get("accuracy", np.nan))
+
+
+def _take(targets, idx):
+    t = np.asarray(targets)
+    return t[idx] if t.ndim == 1 else t[:, idx]
+
+
+def _batches(n, batch_size, seed):
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(n)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start:start + batch_size]
+
+
+def _arrays(d):
+    return Result({k: np.asarray(v, dtype=np.float64) for k, v in d.items()})
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, show, desc):
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
