@@ -44,8 +44,7 @@ def interactive(plot_fn, **controls):
     import ipywidgets as widgets
 
     def draw(**kwargs):
-        fig = plot_fn(**kwargs)
-        plt.show()
-        return None if fig is None else None
+        plot_fn(**kwargs)
+        plt.show()  # render inside the widget's output area, then release the figure
 
     return widgets.interactive(draw, **controls)
