@@ -71,7 +71,7 @@ def as_like(A, shape, name):
 
 def check_lr(lr):
     """Return the learning rate as a positive finite float."""
-    if isinstance(lr, bool) or not np.isscalar(lr):
+    if isinstance(lr, (bool, str, bytes)) or not np.isscalar(lr):
         raise TypeError(f"lr must be a positive number, got {lr!r}")
     lr = float(lr)
     if not np.isfinite(lr) or lr <= 0:

@@ -99,7 +99,8 @@ class Linear:
     def __init__(self, gain=1.0):
         g = np.asarray(gain, dtype=np.float64)
         if g.ndim > 1:
-            raise ValueError(f"gain must be a scalar or a vector of shape (N,), got shape {g.shape}")
+            raise ValueError(
+                f"gain must be a scalar or a vector of shape (N,), got shape {g.shape}")
         if not np.all(np.isfinite(g)) or np.any(g <= 0):
             raise ValueError("gain must be positive and finite")
         self.gain = g
@@ -126,7 +127,8 @@ class Linear:
         """Return the gains as an (N,) vector (the diagonal of G)."""
         if self.gain.ndim == 1:
             if self.gain.size != N:
-                raise ValueError(f"Linear gain has {self.gain.size} entries, the network {N} neurons")
+                raise ValueError(
+                    f"Linear gain has {self.gain.size} entries, the network {N} neurons")
             return self.gain
         return np.full(N, float(self.gain))
 

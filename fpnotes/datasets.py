@@ -89,8 +89,9 @@ def _fetch(name, sha, cache, base_url, timeout):
         return target
     tmp = target.with_suffix(target.suffix + ".part")
     try:
-        with urllib.request.urlopen(base_url + name, timeout=timeout) as resp, open(tmp, "wb") as out:
-            out.write(resp.read())
+        with urllib.request.urlopen(base_url + name, timeout=timeout) as resp:
+            payload = resp.read()
+        tmp.write_bytes(payload)
     except (urllib.error.URLError, OSError) as exc:
         tmp.unlink(missing_ok=True)
         raise ConnectionError(
@@ -115,7 +116,7 @@ def load_mnist(cache_dir=None, *, base_url=MNIST_URL, files=None, timeout=60):
     base_url : str
         Where to download from.
     files : dict, optional
-        ``{key: (filename, sha256 or None)}`` overriding :data:`MNIST_FILES`
+        ``{key: (filename, sha256 or None)}`` overriding ``MNIST_FILES``
         (tests use it for small files of their own).
 
     Returns

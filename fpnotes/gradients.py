@@ -46,7 +46,7 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
     method : {"auto", "lu", "batched_lu", "krylov", "iterate"}
         ``"lu"`` requires all columns of G to be equal (linear networks).
     tol : float
-        Tolerance on the residual relative to max |delta|.
+        Tolerance on the residual relative to ``max|delta|``.
     on_fail : {"warn", "raise", "ignore"}
 
     Returns

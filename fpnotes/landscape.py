@@ -1,7 +1,7 @@
 """Slices of the loss landscape of the linear task: lines and planes in W and in A.
 
 For a linear network with gain 1 the fixed points are R = (I - W)^{-1} X, so
-J(W) = (1/m) ||(I - W)^{-1} X - Y||_F^2 has poles wherever I - W is singular.
+``J(W) = (1/m) ||(I - W)^{-1} X - Y||_F^2`` has poles wherever I - W is singular.
 Along a line in A = (I - W)^{-1} the same loss is a parabola.
 """
 
@@ -25,7 +25,7 @@ def _gain_inverse(f, N):
 
 
 def linear_loss(W, X, Y, f="linear"):
-    """J(W) = (1/m) ||A X - Y||_F^2 with A = (G^{-1} - W)^{-1}; inf where singular."""
+    """``J(W) = (1/m) ||A X - Y||_F^2`` with ``A = (G^{-1} - W)^{-1}``; inf where singular."""
     W = as_weights(W)
     X, _ = as_patterns(X, W.shape[0])
     P = _gain_inverse(f, W.shape[0]) - W

@@ -28,7 +28,7 @@ def _readout(R, readout):
 
 
 def squared_error(R, Y, readout=None):
-    """Squared error l = ||C r - y||^2 (no factor 1/2, as in the paper).
+    """Squared error ``l = ||C r - y||^2`` (no factor 1/2, as in the paper).
 
     Parameters
     ----------
@@ -79,7 +79,8 @@ def softmax_cross_entropy(R, labels, readout):
     labels = np.asarray(labels)
     m = R.shape[1]
     if labels.shape != (m,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be integers of shape ({m},), got {labels.dtype} {labels.shape}")
+        raise ValueError(
+            f"labels must be integers of shape ({m},), got {labels.dtype} {labels.shape}")
     K = logits.shape[0]
     if labels.min() < 0 or labels.max() >= K:
         raise ValueError(f"labels must lie in [0, {K}) for a readout with {K} rows")

@@ -6,7 +6,7 @@ Registry keys follow Zhu & Rosenbaum (2024):
 * ``"dW2"`` -- the exact reparameterized step: gradient descent on
   A = (G^{-1} - W)^{-1}, mapped back to W (linear networks only).
 * ``"dW3"`` -- the linearized reparameterized step, gradient descent under the
-  metric ||U||_W = ||A U A||_F; computed inverse-free as in MATH.md section 5
+  metric ``||U||_W = ||A U A||_F``; computed inverse-free as in MATH.md section 5
   (for nonlinear networks, per-pattern gains).
 
 Every rule maps (W, X, R, delta, f, lr) to the new weights; ``step`` returns
@@ -15,8 +15,8 @@ the change Delta W instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -30,7 +30,7 @@ __all__ = ["RULES", "Rule", "update", "step", "metric", "metric_inverse",
 
 @dataclass(frozen=True)
 class Rule:
-    """A learning rule of the registry :data:`RULES`.
+    """A learning rule of the registry ``fpnotes.RULES``.
 
     Attributes
     ----------
@@ -158,7 +158,7 @@ def step(rule, W, X, r, delta, f="tanh", lr=1.0):
 def update(rule, W, X, r, delta, f="tanh", lr=1.0):
     """Apply one step of a learning rule and return the new weights (N, N).
 
-    See :func:`step` for the parameters and :data:`RULES` for the rules.
+    See :func:`step` for the parameters and ``fpnotes.RULES`` for the rules.
 
     Examples
     --------
@@ -194,7 +194,7 @@ def reparameterized_map(W, f="linear"):
 def metric(W, U, f="linear"):
     """The metric operator M(U) = A^T A U A A^T behind dW3 (linear networks).
 
-    It defines the squared length <U, M(U)>_F = ||A U A||_F^2 of a weight
+    It defines the squared length ``<U, M(U)>_F = ||A U A||_F^2`` of a weight
     change U at W (the Euclidean length of the change it causes in A). Computed with
     solves against P = G^{-1} - W and its transpose (A = P^{-1}), no inverse.
     """

@@ -66,7 +66,7 @@ class FixedPointResult(Result):
         True when every pattern reached the tolerance.
     converged_patterns : ndarray of bool, shape (m,)
     residual : float
-        max |r - f(W r + x)| over all neurons and patterns.
+        ``max|r - f(W r + x)|`` over all neurons and patterns.
     residuals : ndarray, shape (m,)
         The same maximum per pattern.
     failed : ndarray of int
@@ -86,7 +86,7 @@ class FixedPointResult(Result):
 
 
 def residual(W, R, X, f="tanh"):
-    """Per-pattern residual max_k |r - f(W r + x)|_k, shape (m,)."""
+    """Per-pattern residual ``max_k |r - f(W r + x)|_k``, shape (m,)."""
     act = as_activation(f)
     W = as_weights(W)
     R, _ = as_patterns(R, W.shape[0], "R")
@@ -122,7 +122,7 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         Newton for the patterns Anderson does not finish, and damped
         iteration last.
     tol : float
-        Tolerance on the per-pattern residual max |r - f(W r + x)|.
+        Tolerance on the per-pattern residual ``max|r - f(W r + x)|``.
     max_iter : int, optional
         Iteration cap (defaults: 1000 for iterate/anderson, 50 for newton,
         100000 for euler).
@@ -239,11 +239,13 @@ def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
         F -= Ra
         work += active.size / m
         res = np.max(np.abs(F), axis=0)
+        finished = ~(res > tol)  # also true for NaN: a diverged column stops here
+        if finished.any():
+            F[:, finished] = 0.0  # keep the iterate whose residual was measured
         if damping == 1.0:
             Ra += F
         else:
             Ra += damping * F
-        finished = ~(res > tol)  # also true for NaN: a diverged column stops here
         if give_up and it % 10 == 0:
             if checkpoint is not None:
                 finished |= res > 0.5 * checkpoint  # slower than 0.93 per step: hand it on
@@ -317,7 +319,7 @@ def _anderson(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
     dF, dG = [], []  # histories of residual and map differences, each (N, m)
     F_prev = G_prev = None
     work, it = 0.0, 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported)
         Ra = R[:, active]
         Ga = act.f(W @ Ra + X[:, active])
         Fa = Ga - Ra
@@ -373,7 +375,7 @@ def _newton(W, X, act, R0, *, tol, max_iter, **_):
     active = np.arange(m)
     work, it = 0.0, 0
     eye = np.eye(N)
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported)
         Ra = R[:, active]
         Z = W @ Ra + X[:, active]
         F = Ra - act.f(Z)

@@ -49,7 +49,7 @@ def stability(W, R, X, f="tanh"):
         max_real : ndarray (m,), the largest real part (< 0: stable dynamics)
         spectral_radius : ndarray (m,), spectral radius of G_i W
         continuous_stable : bool ndarray (m,), Re lambda(G_i W) < 1
-        discrete_stable : bool ndarray (m,), |lambda(G_i W)| < 1
+        discrete_stable : bool ndarray (m,), ``|lambda(G_i W)| < 1``
     """
     act = as_activation(f)
     W = as_weights(W)

@@ -26,7 +26,7 @@ def linear_task(N=200, m=100, *, seed=0, input_scale=0.1, teacher_rho=0.5, noise
 
     Inputs X = 0.1 N(0,1) (N x m); teacher W_true = 0.5 N(0,1)/sqrt(N); targets
     (I - W_true)^{-1} X + 0.01 N(0,1); initial W0 = 0.75 N(0,1)/sqrt(N); f linear
-    with gain 1; loss J(W) = (1/m) sum_i ||r_i - target_i||^2.
+    with gain 1; loss ``J(W) = (1/m) sum_i ||r_i - target_i||^2``.
 
     Parameters
     ----------

@@ -95,7 +95,8 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     loss_fn = get_loss(loss)
     solver = {"tol": 1e-10, **(solver or {})}
     n = X.shape[1]
-    if batch_size is not None and not (isinstance(batch_size, (int, np.integer)) and batch_size > 0):
+    valid_batch = isinstance(batch_size, (int, np.integer)) and batch_size > 0
+    if batch_size is not None and not valid_batch:
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     batches = _batches(n, batch_size, seed)
     hist = {"loss": [], "accuracy": [], "angle": []}

@@ -1,0 +1,158 @@
+import warnings
+
+import numpy as np
+import pytest
+from conftest import random_net, rotational_net
+
+import fpnotes as fp
+
+METHODS = ["iterate", "anderson", "newton", "euler", "auto"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("f", ["tanh", "relu"])
+def test_methods_agree_on_well_posed_problem(method, f):
+    W, X, _ = random_net(30, 7, rho=0.5, seed=3)
+    ref = fp.fixed_point(W, X, f, method="newton", tol=1e-13)
+    kw = {"max_iter": 20000} if method == "euler" else {}
+    res = fp.fixed_point(W, X, f, method=method, tol=1e-11, h=0.2, **kw)
+    assert res.converged and res.residual <= 1e-11
+    assert res.r.shape == X.shape
+    np.testing.assert_allclose(res.r, ref.r, atol=1e-9)
+    np.testing.assert_allclose(res.r, fp.Tanh().f(W @ res.r + X) if f == "tanh"
+                               else np.maximum(W @ res.r + X, 0), atol=1e-10)
+
+
+def test_residual_field_is_max_residual():
+    W, X, _ = random_net(15, 4, seed=2)
+    res = fp.fixed_point(W, X, method="iterate", max_iter=3, on_fail="ignore")
+    direct = np.max(np.abs(res.r - np.tanh(W @ res.r + X)), axis=0)
+    np.testing.assert_allclose(res.residuals, direct)
+    assert res.residual == pytest.approx(direct.max())
+    assert not res.converged and set(res.failed) == set(np.flatnonzero(direct > 1e-10))
+
+
+def test_linear_network_solved_directly_with_per_neuron_gain():
+    W, X, rng = random_net(25, 5, seed=4)
+    g = rng.uniform(0.5, 1.5, 25)
+    res = fp.fixed_point(W, X, fp.Linear(g))
+    assert res.method == "direct" and res.converged
+    expected = np.linalg.solve(np.diag(1 / g) - W, X)
+    np.testing.assert_allclose(res.r, expected, rtol=1e-10, atol=1e-12)
+    # the same fixed point by iteration (the spectral radius of G W is below 1 here)
+    it = fp.fixed_point(W, X, fp.Linear(g), method="iterate", tol=1e-12)
+    np.testing.assert_allclose(it.r, expected, atol=1e-10)
+
+
+def test_vector_input_returns_vector():
+    W, X, _ = random_net(10, 1, seed=5)
+    res = fp.fixed_point(W, X[:, 0])
+    assert res.r.shape == (10,) and res.gains.shape == (10,)
+    np.testing.assert_allclose(res.r, fp.fixed_point(W, X).r[:, 0])
+
+
+def test_iteration_fails_but_newton_converges_where_dynamics_are_stable():
+    W, X = rotational_net(40, 6, rho=2.0, seed=0)
+    with pytest.warns(fp.ConvergenceWarning, match="did not converge"):
+        it = fp.fixed_point(W, X, method="iterate", max_iter=300)
+    assert not it.converged and it.failed.size > 0
+    nt = fp.fixed_point(W, X, method="newton")
+    assert nt.converged and nt.iterations <= 20
+    st = fp.stability(W, nt.r, X)
+    assert np.all(st.continuous_stable) and not np.any(st.discrete_stable)
+    auto = fp.fixed_point(W, X)
+    assert auto.converged and "newton" in auto.method
+    np.testing.assert_allclose(auto.r, nt.r, atol=1e-8)
+    damped = fp.fixed_point(W, X, method="iterate", damping=0.1, max_iter=5000)
+    assert damped.converged
+
+
+def test_newton_krylov_used_for_large_problems(monkeypatch):
+    from fpnotes import solvers
+    monkeypatch.setattr(solvers, "EXACT_NEWTON_MAX_FLOPS", 0)
+    W, X = rotational_net(40, 5, rho=2.0, seed=1)
+    res = fp.fixed_point(W, X, method="newton")
+    assert res.method == "newton-krylov" and res.converged
+
+
+def test_no_method_can_converge_without_a_fixed_point():
+    # w > 1 for a linear unit with gain 1: r = w r + x has r = x / (1 - w) ... but with
+    # tanh and a strongly self-exciting unit there are several fixed points and iteration
+    # from the unstable middle one can't settle; a NaN input trajectory can't either.
+    W = np.array([[3.0]])
+    X = np.array([[0.0]])
+    res = fp.fixed_point(W, X, method="iterate", r0=np.array([[1e-3]]), max_iter=5,
+                         on_fail="ignore")
+    assert not res.converged
+    # an unbounded linear unit: iteration diverges, result says so
+    with pytest.warns(fp.ConvergenceWarning):
+        lin = fp.fixed_point(np.array([[2.0]]), np.array([[1.0]]), "relu", max_iter=50)
+    assert not lin.converged and lin.failed.tolist() == [0]
+
+
+def test_on_fail_modes():
+    W, X = rotational_net(20, 3, rho=2.0, seed=2)
+    with pytest.raises(fp.FixedPointError) as err:
+        fp.fixed_point(W, X, method="iterate", max_iter=20, on_fail="raise")
+    assert err.value.result is not None and not err.value.result.converged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = fp.fixed_point(W, X, method="iterate", max_iter=20, on_fail="ignore")
+    assert not res.converged and "did not converge" in res.message
+
+
+def test_converged_patterns_stop_costing_work():
+    W, X, _ = random_net(30, 40, seed=6)
+    X[:, :20] *= 1e-3  # nearly zero inputs converge in a few iterations
+    res = fp.fixed_point(W, X, method="iterate", tol=1e-12)
+    assert res.converged
+    assert res.work < 0.9 * res.iterations  # less than one full product per iteration
+
+
+def test_euler_trajectory_matches_simulate():
+    W, X, _ = random_net(8, 3, seed=7)
+    res = fp.fixed_point(W, X, method="euler", h=0.1, max_iter=40, return_trajectory=True,
+                         on_fail="ignore")
+    traj = fp.simulate(W, X, steps=40, h=0.1)
+    assert res.trajectory.shape == (41, 8, 3)
+    np.testing.assert_allclose(res.trajectory, traj)
+    np.testing.assert_allclose(res.r, traj[-1])
+    # one step by hand
+    np.testing.assert_allclose(traj[1], 0.1 * np.tanh(X))
+
+
+def test_simulation_approaches_fixed_point():
+    W, X, _ = random_net(10, 2, seed=8)
+    fixed = fp.fixed_point(W, X).r
+    errs = [np.abs(fp.simulate(W, X, steps=T, h=0.05)[-1] - fixed).max() for T in (50, 200, 800)]
+    assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-10
+
+
+def test_warm_start_reduces_iterations():
+    W, X, _ = random_net(30, 10, seed=9)
+    cold = fp.fixed_point(W, X, method="iterate")
+    warm = fp.fixed_point(W + 1e-6, X, method="iterate", r0=cold.r)
+    assert warm.converged and warm.iterations < cold.iterations / 2
+
+
+def test_anderson_handles_damping_and_memory():
+    W, X, _ = random_net(30, 5, rho=0.9, seed=10)
+    for memory in (1, 3, 8):
+        res = fp.fixed_point(W, X, method="anderson", memory=memory, damping=0.7)
+        assert res.converged
+
+
+def test_custom_activation_protocol():
+    class Softplus:
+        name, linear = "softplus", False
+
+        def f(self, z):
+            return np.log1p(np.exp(z)) - np.log(2)
+
+        def df(self, z):
+            return 1 / (1 + np.exp(-z))
+
+    W, X, _ = random_net(12, 3, seed=11)
+    res = fp.fixed_point(W, X, Softplus())
+    assert res.converged
+    np.testing.assert_allclose(res.gains, Softplus().df(W @ res.r + X))
