@@ -120,3 +120,18 @@ def test_property_gradient_is_directional_derivative(N, m, seed, rho):
     E = rng.standard_normal((N, N))
     fd = central_difference(loss_at_fixed_point(X, Y, "tanh"), W, E)
     assert np.sum(grad * E) == pytest.approx(fd, rel=1e-5, abs=1e-8)
+
+
+@pytest.mark.parametrize("rotational", [False, True])
+def test_auto_adjoint_for_large_problems_iterates_then_falls_back(monkeypatch, rotational):
+    from fpnotes import gradients
+    monkeypatch.setattr(gradients, "BATCHED_LU_MAX_FLOPS", 0)
+    if rotational:  # spectral radius of G W > 1: recurrent backprop diverges, GMRES solves it
+        W, X = rotational_net(30, 4, rho=2.0, seed=3)
+    else:
+        W, X, _ = random_net(30, 4, seed=3)
+    G = fp.fixed_point(W, X).gains
+    D = np.random.default_rng(0).standard_normal(X.shape)
+    out = fp.adjoint(W, G, D)
+    assert out.converged and out.method == ("krylov" if rotational else "iterate")
+    np.testing.assert_allclose(out.u, fp.adjoint(W, G, D, method="batched_lu").u, atol=1e-9)
