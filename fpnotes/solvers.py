@@ -311,60 +311,105 @@ def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
 
 
 def _anderson(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
-    """Anderson acceleration (type II, Walker & Ni 2011), batched over patterns."""
+    """Anderson acceleration (type II, Walker & Ni 2011), batched over patterns.
+
+    Each pattern solves its own small least-squares problem over the last
+    ``memory`` steps; their Gram matrices are updated by one row per step, so an
+    iteration costs one GEMM plus O(memory) passes over the (N, m) block. The
+    history restarts for a pattern whose residual grows tenfold over its best.
+    """
     max_iter = 1000 if max_iter is None else max_iter
-    N, m = X.shape
+    m = X.shape[1]
     R = R0
     active = np.arange(m)
-    dF, dG = [], []  # histories of residual and map differences, each (N, m)
-    F_prev = G_prev = None
+    hist = _AndersonHistory(memory, damping)
+    best = np.full(m, np.inf)
     work, it = 0.0, 0
     for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported)
         Ra = R[:, active]
-        Ga = act.f(W @ Ra + X[:, active])
-        Fa = Ga - Ra
+        Fa = act.f(W @ Ra + X[:, active])
+        Fa -= Ra
         work += active.size / m
         res = np.max(np.abs(Fa), axis=0)
-        done = (res <= tol) | ~np.isfinite(res)
-        if F_prev is not None:
-            dF.append(Fa - F_prev)
-            dG.append(Ga - G_prev)
-            if len(dF) > memory:
-                dF.pop(0), dG.pop(0)
-        R_new = Ra + damping * Fa
-        if dF:
-            R_new = _anderson_mix(Ra, Fa, dF, dG, damping, R_new)
-        R[:, active] = np.where(done, Ra, R_new)
-        keep = ~done
-        if not keep.all():
+        done = ~(res > tol)  # NaN counts as done: a diverged column stops here
+        hist.push(Ra, Fa, restart=res > 10 * best[active])
+        best[active] = np.minimum(best[active], res)
+        R[:, active] = np.where(done, Ra, hist.mix(Ra, Fa))
+        if done.any():
+            keep = ~done
             active = active[keep]
-            dF = [d[:, keep] for d in dF]
-            dG = [d[:, keep] for d in dG]
-            Fa, Ga = Fa[:, keep], Ga[:, keep]
+            hist.keep(keep)
         if active.size == 0:
             break
-        F_prev, G_prev = Fa, Ga
-    return Result(r=R, iterations=it, work=work * (1 + 2 * memory / N), method="anderson")
+    return Result(r=R, iterations=it, work=work * (1 + 4 * memory / X.shape[0]),
+                  method="anderson")
 
 
-def _anderson_mix(Ra, Fa, dF, dG, damping, fallback):
-    DF = np.stack(dF)  # (p, N, ma)
-    DG = np.stack(dG)
-    gram = np.einsum("anj,bnj->jab", DF, DF)
-    rhs = np.einsum("anj,nj->ja", DF, Fa)
-    # Ridge scaled to the current residual: a fixed ridge stalls Anderson once
-    # residuals are small, a scaled one keeps the least-squares problem well posed.
-    lam = 1e-10 * np.einsum("nj,nj->j", Fa, Fa) + 1e-300
-    p = DF.shape[0]
-    gram[:, np.arange(p), np.arange(p)] += lam[:, None]
-    try:
-        gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]  # (ma, p)
-    except np.linalg.LinAlgError:
-        return fallback
-    DX = DG - DF  # differences of the iterates themselves
-    mixed = Ra + damping * Fa - np.einsum("anj,ja->nj", DX + damping * DF, gamma)
-    good = np.all(np.isfinite(mixed), axis=0)
-    return np.where(good, mixed, fallback)
+class _AndersonHistory:
+    """Residual differences dF, mixing directions dM = dX + damping dF (dX: differences
+    of iterates) and the per-column Gram matrices of dF."""
+
+    def __init__(self, memory, damping):
+        self.memory, self.damping = memory, damping
+        self.dM, self.dF = [], []
+        self.gram = None
+        self.prev = None
+
+    def push(self, Ra, Fa, restart):
+        if self.prev is not None:
+            R_prev, F_prev = self.prev
+            dF = Fa - F_prev
+            row = np.stack([np.einsum("nj,nj->j", h, dF) for h in self.dF]
+                           + [np.einsum("nj,nj->j", dF, dF)], axis=1)  # (ma, p + 1)
+            p = len(self.dF)
+            gram = np.zeros((Ra.shape[1], p + 1, p + 1))
+            if p:
+                gram[:, :p, :p] = self.gram
+            gram[:, p, :], gram[:, :, p] = row, row
+            dM = Ra - R_prev
+            dM += self.damping * dF
+            self.dM.append(dM)
+            self.dF.append(dF)
+            if p + 1 > self.memory:
+                self.dM.pop(0), self.dF.pop(0)
+                gram = gram[:, 1:, 1:]
+            self.gram = gram
+            if restart.any() and self.gram is not None:
+                # Forget the history of columns that are getting worse: their least-squares
+                # problem with zero Gram rows then picks gamma = 0, a plain damped step.
+                self.gram[restart] = 0.0
+                for d in self.dM + self.dF:
+                    d[:, restart] = 0.0
+        self.prev = (Ra.copy(), Fa.copy())
+
+    def mix(self, Ra, Fa):
+        damping = self.damping
+        step = Ra + damping * Fa
+        if not self.dF:
+            return step
+        p = len(self.dF)
+        rhs = np.stack([np.einsum("nj,nj->j", h, Fa) for h in self.dF], axis=1)
+        # Ridge scaled to the residual: a fixed ridge stalls Anderson once residuals are
+        # small; a scaled one keeps each small least-squares problem well posed.
+        lam = 1e-10 * np.einsum("nj,nj->j", Fa, Fa) + 1e-300
+        gram = self.gram + lam[:, None, None] * np.eye(p)
+        zero = np.all(self.gram == 0, axis=(1, 2))
+        gram[zero] = np.eye(p)
+        try:
+            gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]  # (ma, p)
+        except np.linalg.LinAlgError:
+            return step  # a singular problem: take the plain damped step this time
+        for a in range(p):
+            step -= gamma[:, a] * self.dM[a]
+        good = np.all(np.isfinite(step), axis=0)
+        return np.where(good, step, Ra + damping * Fa)
+
+    def keep(self, cols):
+        self.dM = [d[:, cols] for d in self.dM]
+        self.dF = [d[:, cols] for d in self.dF]
+        if self.gram is not None:
+            self.gram = self.gram[cols]
+        self.prev = tuple(a[:, cols] for a in self.prev)
 
 
 def _newton(W, X, act, R0, *, tol, max_iter, **_):

@@ -100,7 +100,8 @@ def per_pattern_dW3(W, X, R, delta, f):
     total = np.zeros((N, N))
     for i in range(m):
         G = np.diag(act.df(W @ R[:, i] + X[:, i]))
-        total += (eye - W @ G) @ G @ np.outer(delta[:, i], R[:, i]) @ (eye - G @ W).T @ (eye - G @ W)
+        B = eye - G @ W
+        total += (eye - W @ G) @ G @ np.outer(delta[:, i], R[:, i]) @ B.T @ B
     return total / m
 
 

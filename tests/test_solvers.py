@@ -156,3 +156,12 @@ def test_custom_activation_protocol():
     res = fp.fixed_point(W, X, Softplus())
     assert res.converged
     np.testing.assert_allclose(res.gains, Softplus().df(W @ res.r + X))
+
+
+def test_damped_anderson_converges_where_plain_iteration_diverges():
+    W, X = rotational_net(60, 8, rho=2.0, seed=4)
+    plain = fp.fixed_point(W, X, method="iterate", max_iter=500, on_fail="ignore")
+    assert not plain.converged
+    res = fp.fixed_point(W, X, method="anderson", damping=0.5, memory=10)
+    assert res.converged and res.iterations < 300
+    np.testing.assert_allclose(res.r, fp.fixed_point(W, X, method="newton").r, atol=1e-8)
