@@ -1,7 +1,7 @@
 """The paper's tasks, seeded: everything a chapter or a test needs to train.
 
 A task is a :class:`~fpnotes._result.Result` with the fields that
-:func:`fpnotes.train_task` reads: ``W0``, ``X``, ``targets``, ``f``, ``loss``,
+:func:`~fpnotes.training.train_task` reads: ``W0``, ``X``, ``targets``, ``f``, ``loss``,
 ``readout`` and, for classification, ``X_test`` and ``targets_test``.
 """
 

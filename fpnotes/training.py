@@ -75,7 +75,7 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     X_test, targets_test : optional
         Evaluated every ``eval_every`` iterations and at the end.
     solver : dict, optional
-        Keyword arguments for :func:`fpnotes.fixed_point` (e.g. ``method``, ``tol``).
+        Keyword arguments for :func:`~fpnotes.solvers.fixed_point` (e.g. ``method``, ``tol``).
     progress : bool
         Show a tqdm progress bar.
 
