@@ -16,7 +16,7 @@ $(VPY):
 install: $(STAMP)
 
 $(STAMP): pyproject.toml | $(VPY)
-	$(VPIP) install -q -e ".[book,test]"
+	$(VPIP) install -q -e ".[book,test,distributed]"
 	touch $@
 
 book: $(STAMP)
