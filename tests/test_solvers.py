@@ -165,3 +165,13 @@ def test_damped_anderson_converges_where_plain_iteration_diverges():
     res = fp.fixed_point(W, X, method="anderson", damping=0.5, memory=10)
     assert res.converged and res.iterations < 300
     np.testing.assert_allclose(res.r, fp.fixed_point(W, X, method="newton").r, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["auto", "iterate", "anderson", "newton", "euler"])
+def test_every_method_reports_failure_when_no_fixed_point_exists(method):
+    # r = relu(2 r + 1) has no solution: r >= 0 would need r = 2 r + 1 < 0.
+    W, X = np.array([[2.0]]), np.array([[1.0]])
+    with pytest.warns(fp.ConvergenceWarning, match="did not converge"):
+        res = fp.fixed_point(W, X, "relu", method=method, max_iter=500)
+    assert not res.converged and res.failed.tolist() == [0]
+    assert not (res.residual <= 1e-10)  # inf/NaN or large, never a silent "solution"
