@@ -31,7 +31,7 @@ def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
         return True, ""
     if np.allclose(a, -e, rtol=rtol, atol=atol):
         return False, f"{name} has the wrong sign"
-    if np.allclose(a.T, e, rtol=rtol, atol=atol) and a.ndim == 2:
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and np.allclose(a.T, e, rtol=rtol, atol=atol):
         return False, f"{name} is transposed"
     scale = np.vdot(a, e) / max(np.vdot(a, a), 1e-300)
     if np.allclose(scale * a, e, rtol=1e-4, atol=atol):
