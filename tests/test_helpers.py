@@ -28,7 +28,7 @@ def test_compare_array_messages():
     assert compare_array(e, e) == (True, "")
     assert "shape" in compare_array(np.ones(3), e)[1]
     assert "sign" in compare_array(-e, e)[1]
-    assert "factor of 2" in compare_array(e / 2, e)[1]
+    assert "0.5 times the reference" in compare_array(e / 2, e)[1]
     assert "numeric array" in compare_array(..., e)[1]
     assert "NaN" in compare_array(e * np.nan, e)[1]
     sq = np.array([[1.0, 2.0], [3.0, 4.0]])

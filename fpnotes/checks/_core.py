@@ -35,7 +35,8 @@ def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
         return False, f"{name} is transposed"
     scale = np.vdot(a, e) / max(np.vdot(a, a), 1e-300)
     if np.allclose(scale * a, e, rtol=1e-4, atol=atol):
-        return False, f"{name} points the right way but is off by a factor of {1 / scale:.3g}"
+        return False, (f"{name} has the right direction but the wrong scale: it is "
+                       f"{1 / scale:.3g} times the reference")
     rel = np.linalg.norm(a - e) / max(np.linalg.norm(e), 1e-300)
     return False, f"{name} differs from the reference (relative error {rel:.2g})"
 
