@@ -1,0 +1,554 @@
+"""Parameter sweeps of training runs on any executor, resumable from an on-disk store.
+
+A *configuration* is a plain dict describing one training run, for example
+``{"task": "linear", "N": 50, "m": 25, "rule": "dW3", "lr": 1.0, "n_iter": 200, "seed": 0}``.
+:func:`grid` expands axes (rule x learning rate x seed x size ...) into a list of
+configurations; :func:`sweep` runs :func:`run_config` on each of them through a
+``concurrent.futures``-style executor -- a local process pool by default, or a
+``dask.distributed.Client`` -- and writes one JSON file per finished run into
+``store``. The file name is a stable hash of the configuration, so running the
+same sweep again skips every run that already finished: an interrupted sweep
+loses nothing that completed. :func:`load_results` reads the store back.
+
+Dask is optional (the ``distributed`` extra) and imported only by the caller who
+passes a Dask client; nothing here imports it.
+
+Examples
+--------
+>>> from fpnotes.sweep import grid, sweep                              # doctest: +SKIP
+>>> configs = grid(task="linear", N=40, m=20, rule=["dW1", "dW3"],      # doctest: +SKIP
+...                lr=[0.3, 1.0], seed=[0, 1], n_iter=300)
+>>> out = sweep(configs, store="runs/linear")                          # doctest: +SKIP
+>>> out.ran, out.skipped, len(out.failed)                              # doctest: +SKIP
+(8, 0, 0)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import itertools
+import json
+import math
+import multiprocessing
+import numbers
+import os
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+from ._result import Result
+
+__all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "SweepResult",
+           "InlineExecutor"]
+
+_COMMON_KEYS = {"task", "rule", "lr", "n_iter", "seed", "batch_size", "record_every", "sleep",
+                "init_rho"}
+_TASK_KEYS = {"linear": {"N", "m", "input_scale", "teacher_rho", "noise"},
+              "digits": {"N", "test_fraction"}}
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+class SweepResult(Result):
+    """Result of :func:`sweep`.
+
+    Attributes
+    ----------
+    results : list of dict or None, one per input configuration, in input order
+        The stored record ``{"key", "config", "result"}`` of each run (freshly run
+        or loaded from the store); None where the run failed.
+    ran : int
+        Runs executed by this call (and stored).
+    skipped : int
+        Distinct configurations already in the store, not run again.
+    failed : list of (dict, str)
+        Configurations whose run raised, with the error message. Nothing is
+        stored for them, so the next call runs them again.
+    store : str
+        The store directory.
+    """
+
+
+# ----------------------------------------------------------------------------- configurations
+
+def grid(**axes):
+    """Expand axes into the list of all their combinations (a Cartesian product).
+
+    Parameters
+    ----------
+    **axes
+        One keyword per configuration key. A list or tuple is an axis to sweep;
+        any other value (number, string, None) is fixed in every configuration.
+
+    Returns
+    -------
+    list of dict
+        ``prod(len(axis))`` configurations, with the *last* axis varying fastest.
+
+    Examples
+    --------
+    >>> grid(rule=["dW1", "dW3"], lr=[0.1, 1.0], n_iter=100)  # doctest: +NORMALIZE_WHITESPACE
+    [{'rule': 'dW1', 'lr': 0.1, 'n_iter': 100}, {'rule': 'dW1', 'lr': 1.0, 'n_iter': 100},
+     {'rule': 'dW3', 'lr': 0.1, 'n_iter': 100}, {'rule': 'dW3', 'lr': 1.0, 'n_iter': 100}]
+    """
+    if not axes:
+        raise ValueError("grid needs at least one axis, e.g. grid(rule=['dW1', 'dW3'], lr=[1.0])")
+    names, values = [], []
+    for name, value in axes.items():
+        if isinstance(value, (list, tuple, range, np.ndarray)):
+            value = list(value.tolist() if isinstance(value, np.ndarray) else value)
+            if not value:
+                raise ValueError(f"grid axis {name!r} is empty")
+        else:
+            value = [value]
+        names.append(name)
+        values.append(value)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def _plain(value, where):
+    """Convert numpy scalars and tuples to JSON types; reject what JSON cannot hold."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{where} must be finite, got {value}")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise TypeError(f"{where} must be a JSON value (number, string, bool, None, list, dict), "
+                    f"got {type(value).__name__}")
+
+
+def _canonical(config):
+    if not isinstance(config, dict):
+        raise TypeError(f"a configuration must be a dict, got {type(config).__name__}")
+    if not config:
+        raise ValueError("a configuration must not be empty")
+    for k in config:
+        if not isinstance(k, str):
+            raise TypeError(f"configuration keys must be strings, got {k!r}")
+    return {k: _plain(config[k], f"config[{k!r}]") for k in sorted(config)}
+
+
+def config_key(config):
+    """Stable hash of a configuration: the file name (without ``.json``) of its run.
+
+    The hash is SHA-256 of the configuration's canonical JSON (sorted keys, numpy
+    scalars converted), truncated to 32 hex digits. Note that ``1`` and ``1.0``
+    are different JSON values, hence different keys.
+
+    Parameters
+    ----------
+    config : dict
+
+    Returns
+    -------
+    str
+    """
+    text = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ----------------------------------------------------------------------------- one run
+
+def run_config(config):
+    """Build the task of a configuration, train it and return a small JSON-able summary.
+
+    Parameters
+    ----------
+    config : dict
+        Required: ``task`` (``"linear"`` or ``"digits"``), ``rule`` (``"dW1"``,
+        ``"dW2"``, ``"dW3"``), ``lr``, ``n_iter``. Optional: ``seed`` (0; seeds the
+        task and the minibatches), ``N`` and ``m`` (linear task; defaults of
+        :func:`fpnotes.linear_task`), ``N`` (digits), ``batch_size`` (None: full
+        batch), ``record_every`` (keep the training loss every this many
+        iterations; default ``max(1, n_iter // 50)``), ``sleep`` (seconds to sleep
+        before training; for tests and demonstrations), ``init_rho`` and the other
+        keyword arguments of the task functions.
+
+    Returns
+    -------
+    dict
+        ``final_loss`` (training loss at the final W; None if it has no fixed
+        point), ``loss_iterations`` and ``losses`` (every ``record_every``
+        iterations), ``diverged``, ``message``, ``iterations``, ``max_real_eig``
+        (largest real part of the final W's eigenvalues), ``test_accuracy`` (None
+        without a test set), ``wall_time`` (seconds).
+    """
+    from .losses import get_loss
+    from .solvers import fixed_point
+    from .stability import max_real_eig
+    from .tasks import digits_task, linear_task
+    from .training import train_task
+
+    config = _canonical(config)
+    task_name = config.get("task")
+    if task_name not in _TASK_KEYS:
+        raise ValueError(f"config['task'] must be one of {sorted(_TASK_KEYS)}, got {task_name!r}")
+    missing = [k for k in ("rule", "lr", "n_iter") if k not in config]
+    if missing:
+        raise ValueError(f"configuration lacks {', '.join(missing)}: {config}")
+    unknown = set(config) - _COMMON_KEYS - _TASK_KEYS[task_name]
+    if unknown:
+        raise ValueError(f"unknown configuration key(s) {sorted(unknown)} for task "
+                         f"{task_name!r}; allowed: {sorted(_COMMON_KEYS | _TASK_KEYS[task_name])}")
+    n_iter = config["n_iter"]
+    if not (isinstance(n_iter, int) and not isinstance(n_iter, bool) and n_iter >= 0):
+        raise ValueError(f"config['n_iter'] must be a non-negative integer, got {n_iter!r}")
+    every = config.get("record_every", max(1, n_iter // 50))
+    if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
+        raise ValueError(f"config['record_every'] must be a positive integer, got {every!r}")
+    sleep = config.get("sleep", 0)
+    if not (isinstance(sleep, (int, float)) and not isinstance(sleep, bool) and sleep >= 0):
+        raise ValueError(f"config['sleep'] must be a non-negative number, got {sleep!r}")
+
+    start = time.perf_counter()
+    if sleep:
+        time.sleep(sleep)
+    task_kwargs = {k: config[k] for k in _TASK_KEYS[task_name] | {"init_rho"} if k in config}
+    make = linear_task if task_name == "linear" else digits_task
+    task = make(seed=config.get("seed", 0), **task_kwargs)
+    res = train_task(task, config["rule"], config["lr"], n_iter,
+                     batch_size=config.get("batch_size"), seed=config.get("seed", 0))
+
+    # training loss at the final weights (history["loss"] holds losses *before* each update)
+    fp = fixed_point(res.W, task.X, task.f, on_fail="ignore")
+    final_loss = None
+    if fp.converged:
+        loss_fn = get_loss(task.loss)
+        readout = task.get("readout")
+        out = loss_fn(fp.r, task.targets, readout) if readout is not None \
+            else loss_fn(fp.r, task.targets)
+        final_loss = out.loss
+    losses = np.asarray(res.history["loss"])[::every]
+    test_acc = res.test.get("accuracy")
+    test_acc = float(test_acc[-1]) if test_acc is not None and len(test_acc) else None
+    return {
+        "final_loss": _finite_or_none(final_loss),
+        "loss_iterations": list(range(0, len(res.history["loss"]), every)),
+        "losses": [_finite_or_none(v) for v in losses],
+        "diverged": bool(res.diverged),
+        "message": str(res.message),
+        "iterations": int(res.iterations),
+        "max_real_eig": _finite_or_none(max_real_eig(res.W)),
+        "test_accuracy": _finite_or_none(test_acc),
+        "wall_time": time.perf_counter() - start,
+    }
+
+
+def _finite_or_none(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+# ----------------------------------------------------------------------------- the store
+
+def _write_atomic(directory, name, record):
+    """Write JSON to ``directory/name`` atomically: temp file, fsync, os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, sort_keys=True, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, os.path.join(directory, name))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (not possible on every platform)
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(record, dict) and {"key", "config", "result"} <= set(record)):
+        return None
+    return record
+
+
+def load_results(store):
+    """Read every finished run in a store.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A directory written by :func:`sweep`.
+
+    Returns
+    -------
+    list of dict
+        One record ``{"key", "config", "result"}`` per finished run, sorted by
+        key. Temporary files of interrupted writes and unreadable files are
+        ignored.
+    """
+    path = Path(store)
+    if not path.is_dir():
+        raise ValueError(f"store {str(path)!r} is not a directory")
+    records = []
+    for file in sorted(path.glob("*.json")):
+        if file.name.startswith("."):
+            continue
+        record = _read(file)
+        if record is not None:
+            records.append(record)
+    return records
+
+
+# ----------------------------------------------------------------------------- executors
+
+class InlineExecutor(cf.Executor):
+    """An executor that runs each task at once in the calling process.
+
+    For debugging and tests: runs are sequential and exceptions keep their
+    traceback. An exception that is not an ``Exception`` (``KeyboardInterrupt``)
+    propagates out of ``submit``, as a Ctrl-C would.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = cf.Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def _limit_threads():
+    """Process-pool initializer: one BLAS/OpenMP thread per worker process."""
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    try:  # numpy is already imported here; limit its BLAS pool at run time
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+
+
+def _default_pool(workers):
+    if not (isinstance(workers, int) and workers >= 1):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_limit_threads)
+
+
+def _is_dask_client(obj):
+    return type(obj).__module__.startswith("distributed") and hasattr(obj, "get_executor")
+
+
+def _as_executor(executor, workers):
+    """Return (executor, owned): an object with ``submit`` and whether we must shut it down."""
+    if executor is None:
+        return _default_pool(workers), True
+    if isinstance(executor, str):
+        if executor == "inline":
+            return InlineExecutor(), False
+        raise ValueError(f"executor must be an Executor, a dask Client, None or 'inline', "
+                         f"got {executor!r}")
+    if _is_dask_client(executor):
+        # a concurrent.futures view of the client; pure=False: never reuse old task results
+        return executor.get_executor(pure=False), False
+    if not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must have a submit method (concurrent.futures.Executor or "
+                        f"dask.distributed.Client), got {type(executor).__name__}")
+    return executor, False
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, workers=2,
+          on_result=None):
+    """Run a list of configurations, store each finished run, skip those already stored.
+
+    Parameters
+    ----------
+    configs_or_grid : list of dict or dict
+        The configurations (e.g. from :func:`grid`), or a dict of axes that is
+        expanded with ``grid(**axes)``. Identical configurations run once.
+    store : str or path-like
+        Directory of the results (created if missing): one JSON file
+        ``<config_key(config)>.json`` per finished run holding ``{"key", "config",
+        "result"}``, written atomically, so a crash never leaves a partial file.
+    executor : None, concurrent.futures.Executor, dask.distributed.Client or "inline"
+        Where the runs execute. None: a local ``ProcessPoolExecutor`` with
+        ``workers`` processes (forkserver/spawn start, one BLAS thread each),
+        shut down at the end. A Dask client sends them to its cluster; the
+        driver (this process) writes the store, so workers need no access to it.
+        ``"inline"``: run sequentially in this process.
+    progress : bool
+        Show a tqdm bar of runs done / total.
+    run : callable, optional
+        The function applied to each configuration (default :func:`run_config`).
+        It must return a JSON-able dict and, for process pools and clusters, be
+        importable by the workers (defined at module level).
+    workers : int
+        Processes of the default pool.
+    on_result : callable, optional
+        Called as ``on_result(record)`` in this process after each new run has
+        been stored (for logging or monitoring).
+
+    Returns
+    -------
+    SweepResult
+        ``results`` (records in input order, None for failed runs), ``ran``,
+        ``skipped``, ``failed`` (list of (config, message)), ``store``.
+
+    Notes
+    -----
+    A run that raises an ``Exception`` is reported in ``failed`` and not stored;
+    the sweep goes on. A ``KeyboardInterrupt`` (in this process or raised by a
+    run) stops the sweep: every run that has already finished is stored first,
+    pending runs are cancelled, and the interrupt propagates. Calling
+    :func:`sweep` again with the same configurations runs only what is missing.
+    """
+    if isinstance(configs_or_grid, dict):
+        configs = grid(**configs_or_grid)
+    elif isinstance(configs_or_grid, (list, tuple)):
+        configs = list(configs_or_grid)
+    else:
+        raise TypeError(f"configs_or_grid must be a list of dicts or a dict of axes, "
+                        f"got {type(configs_or_grid).__name__}")
+    canon = [_canonical(c) for c in configs]
+    keys = [config_key(c) for c in canon]
+    run = run_config if run is None else run
+    if not callable(run):
+        raise TypeError(f"run must be callable, got {type(run).__name__}")
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"on_result must be callable, got {type(on_result).__name__}")
+    directory = Path(store)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    unique = dict(zip(keys, canon, strict=True))  # first occurrence order, duplicates merged
+    done = {}
+    for key in unique:
+        record = _read(directory / f"{key}.json")
+        if record is not None:
+            done[key] = record
+    todo = [(k, c) for k, c in unique.items() if k not in done]
+    skipped = len(done)
+    failed = {}
+    ran = 0
+    bar = _progress_bar(len(unique), skipped, progress)
+
+    def finish(future, key, config):
+        nonlocal ran
+        exc = future.exception()
+        if exc is None:
+            try:
+                record = {"key": key, "config": config,
+                          "result": _plain(future.result(), "result")}
+            except (TypeError, ValueError) as err:
+                exc = err
+        if exc is not None:
+            if not isinstance(exc, Exception):
+                raise exc  # KeyboardInterrupt / SystemExit raised inside a run
+            failed[key] = f"{type(exc).__name__}: {exc}"
+            bar.update(1)
+            return
+        _write_atomic(str(directory), f"{key}.json", record)
+        done[key] = record
+        ran += 1
+        bar.update(1)
+        if on_result is not None:
+            on_result(record)
+
+    if todo:
+        pool, owned = _as_executor(executor, workers)
+        is_dask = _is_dask_client(executor)
+        pending = {}
+        interrupted = True
+        try:
+            for key, config in todo:
+                pending[pool.submit(run, config)] = (key, config)
+            while pending:
+                finished, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    key, config = pending.pop(future)
+                    finish(future, key, config)
+            interrupted = False
+        finally:
+            if interrupted:
+                _salvage(pending, finish)
+            bar.close()
+            if owned:
+                pool.shutdown(wait=not interrupted, cancel_futures=True)
+            elif is_dask:  # dask's ClientExecutor: cancel whatever is left on the cluster
+                pool.shutdown(wait=False)
+    else:
+        bar.close()
+
+    results = [done.get(k) for k in keys]
+    failures = [(unique[k], msg) for k, msg in failed.items()]
+    return SweepResult(results=results, ran=ran, skipped=skipped, failed=failures,
+                       store=str(directory))
+
+
+def _salvage(pending, finish):
+    """After an interrupt: store the runs that already finished, cancel the rest."""
+    for future, (key, config) in list(pending.items()):
+        if future.done() and not future.cancelled():
+            try:
+                if future.exception() is None:
+                    finish(future, key, config)
+            except BaseException:  # noqa: B036 -- keep salvaging; the original interrupt wins
+                pass
+        else:
+            future.cancel()
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress_bar(total, initial, show):
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="sweep", unit="run")
+
+
+# ----------------------------------------------------------------------------- fpnotes.sweep(...)
+
+class _CallableModule(types.ModuleType):
+    """Let ``fpnotes.sweep(...)`` call :func:`sweep` once the module is imported."""
+
+    def __call__(self, *args, **kwargs):
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

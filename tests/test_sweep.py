@@ -1,0 +1,264 @@
+"""fpnotes.sweep without dask: grids, the on-disk store, failures and resuming."""
+
+import concurrent.futures as cf
+import json
+import os
+
+import numpy as np
+import pytest
+
+import fpnotes
+import fpnotes.sweep as sw
+from fpnotes.sweep import InlineExecutor, config_key, grid, load_results, run_config, sweep
+
+TINY = dict(task="linear", N=8, m=4, n_iter=10)
+
+
+def tiny_configs(n=6):
+    return grid(**TINY, rule=["dW1", "dW3"], lr=[0.3, 1.0, 3.0][: max(1, n // 2)], seed=0)
+
+
+def fake_run(config):
+    """A cheap stand-in for run_config that records nothing but its input."""
+    if config.get("fail"):
+        raise RuntimeError("this run fails on purpose")
+    return {"value": config["i"] ** 2}
+
+
+def store_files(path):
+    return sorted(os.listdir(path))
+
+
+# --------------------------------------------------------------------------- grid and keys
+
+def test_grid_expands_axes_last_fastest():
+    configs = grid(task="linear", rule=["dW1", "dW3"], lr=(0.1, 1.0, 3.0), seed=range(2), n_iter=5)
+    assert len(configs) == 2 * 3 * 2
+    assert configs[0] == {"task": "linear", "rule": "dW1", "lr": 0.1, "seed": 0, "n_iter": 5}
+    assert configs[1]["seed"] == 1 and configs[2]["lr"] == 1.0
+    assert configs[-1] == {"task": "linear", "rule": "dW3", "lr": 3.0, "seed": 1, "n_iter": 5}
+    assert len({config_key(c) for c in configs}) == len(configs)
+    assert grid(lr=np.array([0.5, 1.0])) == [{"lr": 0.5}, {"lr": 1.0}]
+
+
+def test_grid_rejects_empty():
+    with pytest.raises(ValueError, match="at least one axis"):
+        grid()
+    with pytest.raises(ValueError, match="'lr' is empty"):
+        grid(rule="dW1", lr=[])
+
+
+def test_config_key_is_canonical():
+    a = {"rule": "dW1", "lr": 1.0, "seed": 0}
+    b = {"seed": np.int64(0), "lr": np.float64(1.0), "rule": "dW1"}
+    assert config_key(a) == config_key(b)
+    assert config_key(a) != config_key({**a, "seed": 1})
+    assert len(config_key(a)) == 32 and config_key(a) == config_key(dict(a))
+    with pytest.raises(TypeError, match="JSON value"):
+        config_key({"lr": object()})
+    with pytest.raises(ValueError, match="finite"):
+        config_key({"lr": float("nan")})
+    with pytest.raises(TypeError, match="dict"):
+        config_key([("lr", 1.0)])
+
+
+# --------------------------------------------------------------------------- run_config
+
+def test_run_config_linear_summary_is_json():
+    out = run_config({**TINY, "rule": "dW3", "lr": 1.0, "seed": 3, "record_every": 5})
+    json.dumps(out, allow_nan=False)
+    assert out["loss_iterations"] == [0, 5] and len(out["losses"]) == 2
+    assert out["final_loss"] < out["losses"][0]
+    assert out["diverged"] is False and out["iterations"] == 10
+    assert out["test_accuracy"] is None and out["max_real_eig"] < 1
+
+
+def test_run_config_digits_has_accuracy():
+    out = run_config({"task": "digits", "N": 20, "rule": "dW3", "lr": 0.05, "n_iter": 3,
+                      "batch_size": 64})
+    assert 0.0 <= out["test_accuracy"] <= 1.0 and out["final_loss"] > 0
+
+
+@pytest.mark.parametrize("config, match", [
+    ({"task": "mnist", "rule": "dW1", "lr": 1.0, "n_iter": 1}, "task"),
+    ({"task": "linear", "rule": "dW1", "n_iter": 1}, "lacks lr"),
+    ({"task": "linear", "rule": "dW1", "lr": 1.0, "n_iter": 1, "lr_decay": 0.5}, "lr_decay"),
+    ({"task": "linear", "rule": "dW1", "lr": 1.0, "n_iter": -1}, "n_iter"),
+    ({"task": "linear", "rule": "dW1", "lr": 1.0, "n_iter": 2, "record_every": 0}, "record"),
+    ({"task": "linear", "rule": "dW1", "lr": 1.0, "n_iter": 2, "sleep": -1}, "sleep"),
+])
+def test_run_config_rejects_bad_configs(config, match):
+    with pytest.raises(ValueError, match=match):
+        run_config(config)
+
+
+# --------------------------------------------------------------------------- the store
+
+def test_sweep_stores_one_file_per_run_and_resumes(tmp_path):
+    configs = tiny_configs()
+    out = sweep(configs, store=tmp_path, executor="inline")
+    assert (out.ran, out.skipped, out.failed) == (6, 0, [])
+    assert store_files(tmp_path) == sorted(f"{config_key(c)}.json" for c in configs)
+    assert [r["config"] for r in out.results] == configs
+    again = sweep(configs, store=tmp_path, executor="inline")
+    assert (again.ran, again.skipped) == (0, 6)
+    assert again.results == out.results
+    loaded = load_results(tmp_path)
+    assert sorted(r["key"] for r in loaded) == sorted(r["key"] for r in out.results)
+
+
+def test_duplicates_run_once(tmp_path):
+    configs = [{"i": 2}, {"i": 3}, {"i": 2}]
+    out = sweep(configs, store=tmp_path, executor="inline", run=fake_run)
+    assert out.ran == 2 and len(store_files(tmp_path)) == 2
+    assert out.results[0] == out.results[2] and out.results[1]["result"] == {"value": 9}
+
+
+def test_failed_run_is_reported_not_stored_and_retried(tmp_path):
+    configs = [{"i": 1}, {"i": 2, "fail": True}, {"i": 3}]
+    out = sweep(configs, store=tmp_path, executor="inline", run=fake_run)
+    assert out.ran == 2 and out.results[1] is None
+    assert out.failed == [({"fail": True, "i": 2}, "RuntimeError: this run fails on purpose")]
+    assert store_files(tmp_path) == sorted(f"{config_key(c)}.json" for c in (configs[0],
+                                                                           configs[2]))
+    again = sweep(configs, store=tmp_path, executor="inline", run=fake_run)
+    assert (again.ran, again.skipped, len(again.failed)) == (0, 2, 1)
+
+
+def test_bad_rule_through_run_config_fails_cleanly(tmp_path):
+    configs = [{**TINY, "rule": "dW3", "lr": 1.0}, {**TINY, "rule": "dW9", "lr": 1.0}]
+    out = sweep(configs, store=tmp_path, executor="inline")
+    assert out.ran == 1 and len(out.failed) == 1 and "unknown rule" in out.failed[0][1]
+
+
+def test_non_json_result_is_a_failure(tmp_path):
+    out = sweep([{"i": 1}], store=tmp_path, executor="inline", run=lambda c: {"x": object()})
+    assert out.ran == 0 and "JSON" in out.failed[0][1] and store_files(tmp_path) == []
+
+
+def test_writes_are_atomic(tmp_path, monkeypatch):
+    """At the moment of the rename the final name is absent and the temp file complete."""
+    seen = []
+    real_replace = os.replace
+
+    def checking_replace(src, dst):
+        assert os.path.basename(src).startswith(".") and not os.path.exists(dst)
+        with open(src) as fh:
+            seen.append(json.load(fh)["result"])  # complete JSON already
+        assert load_results(tmp_path) == [] or len(load_results(tmp_path)) == len(seen) - 1
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sw.os, "replace", checking_replace)
+    sweep([{"i": 1}, {"i": 2}], store=tmp_path, executor="inline", run=fake_run)
+    assert seen == [{"value": 1}, {"value": 4}] and len(store_files(tmp_path)) == 2
+
+
+def test_crash_during_write_leaves_no_file(tmp_path, monkeypatch):
+    def crash(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(sw.os, "replace", crash)
+    with pytest.raises(OSError, match="disk gone"):
+        sweep([{"i": 1}], store=tmp_path, executor="inline", run=fake_run)
+    assert store_files(tmp_path) == []  # neither the result nor a leftover temp file
+
+
+def test_load_results_ignores_temp_and_broken_files(tmp_path):
+    sweep([{"i": 1}], store=tmp_path, executor="inline", run=fake_run)
+    (tmp_path / ".tmp-abc.part").write_text('{"key": "x", "con')
+    (tmp_path / "broken.json").write_text('{"key": ')
+    assert [r["result"] for r in load_results(tmp_path)] == [{"value": 1}]
+    with pytest.raises(ValueError, match="not a directory"):
+        load_results(tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------- interrupts
+
+class Interrupting:
+    """A run function that raises KeyboardInterrupt at its k-th call (a Ctrl-C mid-sweep)."""
+
+    def __init__(self, k):
+        self.k, self.calls = k, 0
+
+    def __call__(self, config):
+        self.calls += 1
+        if self.calls == self.k:
+            raise KeyboardInterrupt
+        return fake_run(config)
+
+
+def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path):
+    configs = [{"i": i} for i in range(10)]
+    with pytest.raises(KeyboardInterrupt):
+        sweep(configs, store=tmp_path, executor="inline", run=Interrupting(5))
+    assert len(store_files(tmp_path)) == 4  # the four runs before the interrupt
+    out = sweep(configs, store=tmp_path, executor="inline", run=fake_run)
+    assert (out.ran, out.skipped, out.failed) == (6, 4, [])
+    assert store_files(tmp_path) == sorted(f"{config_key(c)}.json" for c in configs)
+    assert [r["result"]["value"] for r in out.results] == [i * i for i in range(10)]
+
+
+def test_interrupt_raised_inside_a_worker_future(tmp_path):
+    """A future whose exception is KeyboardInterrupt stops the sweep; finished runs are kept."""
+    configs = [{"i": i} for i in range(6)]
+    with cf.ThreadPoolExecutor(max_workers=1) as pool:
+        with pytest.raises(KeyboardInterrupt):
+            sweep(configs, store=tmp_path, executor=pool, run=Interrupting(3))
+    kept = len(store_files(tmp_path))
+    assert kept >= 2
+    out = sweep(configs, store=tmp_path, executor="inline", run=fake_run)
+    assert out.ran == 6 - kept and out.skipped == kept and len(store_files(tmp_path)) == 6
+
+
+def test_first_half_then_whole(tmp_path):
+    configs = tiny_configs()
+    first = sweep(configs[:3], store=tmp_path, executor=InlineExecutor())
+    whole = sweep(configs, store=tmp_path, executor="inline")
+    assert (first.ran, whole.ran, whole.skipped) == (3, 3, 3)
+    assert whole.results[:3] == first.results and len(store_files(tmp_path)) == 6
+
+
+def test_on_result_sees_each_stored_record(tmp_path):
+    seen = []
+    sweep([{"i": 1}, {"i": 2}], store=tmp_path, executor="inline", run=fake_run,
+          on_result=lambda rec: seen.append(os.path.exists(tmp_path / f"{rec['key']}.json")))
+    assert seen == [True, True]
+
+
+# --------------------------------------------------------------------------- executors
+
+def test_default_process_pool_and_progress(tmp_path, capsys):
+    configs = tiny_configs(4)
+    out = sweep(configs, store=tmp_path, progress=True)
+    inline = sweep(configs, store=tmp_path / "inline", executor="inline")
+    assert out.ran == 4 and not out.failed
+    for a, b in zip(out.results, inline.results, strict=True):
+        assert a["key"] == b["key"]
+        assert np.isclose(a["result"]["final_loss"], b["result"]["final_loss"], rtol=1e-8)
+    assert "4/4" in capsys.readouterr().err
+
+
+def test_thread_pool_executor_and_grid_dict(tmp_path):
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        out = sweep({"i": [1, 2, 3]}, store=tmp_path, executor=pool, run=fake_run)
+    assert [r["result"]["value"] for r in out.results] == [1, 4, 9]
+
+
+def test_module_is_callable(tmp_path):
+    out = fpnotes.sweep([{"i": 4}], store=tmp_path, executor="inline", run=fake_run)
+    assert out.results[0]["result"] == {"value": 16}
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="list of dicts"):
+        sweep("configs", store=tmp_path)
+    with pytest.raises(TypeError, match="must be a dict"):
+        sweep([1, 2], store=tmp_path)
+    with pytest.raises(TypeError, match="submit"):
+        sweep([{"i": 1}], store=tmp_path, executor=object(), run=fake_run)
+    with pytest.raises(ValueError, match="inline"):
+        sweep([{"i": 1}], store=tmp_path, executor="threads", run=fake_run)
+    with pytest.raises(ValueError, match="workers"):
+        sweep([{"i": 1}], store=tmp_path, workers=0, run=fake_run)
+    with pytest.raises(TypeError, match="run must be callable"):
+        sweep([{"i": 1}], store=tmp_path, run=3)
