@@ -43,13 +43,14 @@ import numpy as np
 
 from ._result import Result
 
-__all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "SweepResult",
-           "InlineExecutor"]
+__all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "plot_sweep",
+           "SweepResult", "InlineExecutor"]
 
 _COMMON_KEYS = {"task", "rule", "lr", "n_iter", "seed", "batch_size", "record_every", "sleep",
                 "init_rho"}
 _TASK_KEYS = {"linear": {"N", "m", "input_scale", "teacher_rho", "noise"},
-              "digits": {"N", "test_fraction"}}
+              "digits": {"N", "test_fraction"},
+              "mnist": {"N"}}
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -170,14 +171,16 @@ def run_config(config):
     Parameters
     ----------
     config : dict
-        Required: ``task`` (``"linear"`` or ``"digits"``), ``rule`` (``"dW1"``,
+        Required: ``task`` (``"linear"``, ``"digits"`` or ``"mnist"``), ``rule`` (``"dW1"``,
         ``"dW2"``, ``"dW3"``), ``lr``, ``n_iter``. Optional: ``seed`` (0; seeds the
         task and the minibatches), ``N`` and ``m`` (linear task; defaults of
-        :func:`fpnotes.linear_task`), ``N`` (digits), ``batch_size`` (None: full
+        :func:`fpnotes.linear_task`), ``N`` (digits, mnist), ``batch_size`` (None: full
         batch), ``record_every`` (keep the training loss every this many
         iterations; default ``max(1, n_iter // 50)``), ``sleep`` (seconds to sleep
         before training; for tests and demonstrations), ``init_rho`` and the other
-        keyword arguments of the task functions.
+        keyword arguments of the task functions. ``"mnist"`` is the paper's setup
+        (:func:`mnist_task`); it needs the MNIST files (downloaded once by
+        :func:`fpnotes.datasets.load_mnist` into ``$FPNOTES_DATA``) on every worker.
 
     Returns
     -------
@@ -219,7 +222,7 @@ def run_config(config):
     if sleep:
         time.sleep(sleep)
     task_kwargs = {k: config[k] for k in _TASK_KEYS[task_name] | {"init_rho"} if k in config}
-    make = linear_task if task_name == "linear" else digits_task
+    make = {"linear": linear_task, "digits": digits_task, "mnist": mnist_task}[task_name]
     task = make(seed=config.get("seed", 0), **task_kwargs)
     res = train_task(task, config["rule"], config["lr"], n_iter,
                      batch_size=config.get("batch_size"), seed=config.get("seed", 0))
@@ -247,6 +250,31 @@ def run_config(config):
         "test_accuracy": _finite_or_none(test_acc),
         "wall_time": time.perf_counter() - start,
     }
+
+
+def mnist_task(N=300, *, seed=0, init_rho=0.5):
+    """The paper's nonlinear task on full MNIST (like :func:`fpnotes.digits_task`).
+
+    Fixed random input weights N(0, 1)/sqrt(784), fixed random readout
+    N(0, 1)/sqrt(N) to 10 classes, W0 = init_rho N(0, 1)/sqrt(N), f = tanh,
+    softmax cross-entropy; 60000 training and 10000 test images.
+
+    Returns
+    -------
+    Result with ``X`` (N, 60000), ``targets`` (60000,), ``X_test`` (N, 10000),
+    ``targets_test``, ``W_in`` (N, 784), ``readout`` (10, N), ``W0``, ``f``, ``loss``.
+    """
+    from .datasets import load_mnist
+    from .tasks import random_weights
+
+    rng = np.random.default_rng(seed)
+    (U, y), (U_test, y_test) = load_mnist()
+    W_in = rng.standard_normal((N, U.shape[0])) / np.sqrt(U.shape[0])
+    readout = rng.standard_normal((10, N)) / np.sqrt(N)
+    W0 = random_weights(N, init_rho, rng)
+    return Result(X=W_in @ U, targets=y, X_test=W_in @ U_test, targets_test=y_test, W_in=W_in,
+                  readout=readout, W0=W0, f="tanh", loss="softmax_cross_entropy",
+                  name=f"MNIST (N={N}, {y.size} train / {y_test.size} test)")
 
 
 def _finite_or_none(x):
@@ -490,9 +518,10 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
         try:
             for key, config in todo:
                 pending[pool.submit(run, config)] = (key, config)
+            order = {future: i for i, future in enumerate(pending)}
             while pending:
                 finished, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
-                for future in finished:
+                for future in sorted(finished, key=order.__getitem__):  # deterministic order
                     key, config = pending.pop(future)
                     finish(future, key, config)
             interrupted = False
@@ -540,6 +569,73 @@ def _progress_bar(total, initial, show):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, desc="sweep", unit="run")
+
+
+# ----------------------------------------------------------------------------- plotting
+
+def plot_sweep(records, *, x="lr", y="final_loss", by="rule", logx=True, logy=True, ax=None):
+    """Plot a summary value against a configuration value, one line per group.
+
+    Each run is a dot; the line joins the geometric means (arithmetic when
+    ``logy`` is False) over the runs that share ``x`` and ``by`` (e.g. seeds).
+    Runs whose ``y`` is None (no fixed point at the end) are left out.
+
+    Parameters
+    ----------
+    records : list of dict
+        Records ``{"config", "result"}`` from :func:`sweep` or :func:`load_results`
+        (None entries, i.e. failed runs, are skipped).
+    x : str
+        Configuration key on the horizontal axis.
+    y : str
+        Result key on the vertical axis.
+    by : str
+        Configuration key that defines the lines (colors from
+        ``fpnotes.plotting.core.RULE_COLORS`` when it is ``"rule"``).
+    logx, logy : bool
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .plotting.core import RULE_COLORS, RULE_LABELS, new_figure
+
+    records = [r for r in records if r is not None]
+    if not records:
+        raise ValueError("plot_sweep needs at least one record")
+    for r in records:
+        if x not in r["config"] or by not in r["config"]:
+            raise ValueError(f"every configuration needs the keys {x!r} and {by!r}")
+        if y not in r["result"]:
+            raise ValueError(f"result has no field {y!r}; fields: {sorted(r['result'])}")
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    groups = {}
+    for r in records:
+        groups.setdefault(r["config"][by], []).append(r)
+    for g, (name, runs) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+        color = RULE_COLORS.get(name, f"C{g}") if by == "rule" else f"C{g}"
+        label = RULE_LABELS.get(name, str(name)) if by == "rule" else f"{by} = {name}"
+        pts = [(r["config"][x], r["result"][y]) for r in runs if r["result"][y] is not None]
+        if not pts:
+            continue
+        xs, ys = np.array(pts, dtype=np.float64).T
+        ax.plot(xs, ys, "o", color=color, alpha=0.45, ms=4)
+        ux = np.unique(xs)
+        mean = [np.exp(np.mean(np.log(ys[xs == u]))) if logy else np.mean(ys[xs == u])
+                for u in ux]
+        ax.plot(ux, mean, "-", color=color, label=label)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("learning rate $\\eta$" if x == "lr" else x)
+    ax.set_ylabel(y.replace("_", " "))
+    ax.legend(frameon=False)
+    return fig
 
 
 # ----------------------------------------------------------------------------- fpnotes.sweep(...)

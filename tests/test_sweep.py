@@ -80,7 +80,7 @@ def test_run_config_digits_has_accuracy():
 
 
 @pytest.mark.parametrize("config, match", [
-    ({"task": "mnist", "rule": "dW1", "lr": 1.0, "n_iter": 1}, "task"),
+    ({"task": "cifar", "rule": "dW1", "lr": 1.0, "n_iter": 1}, "task"),
     ({"task": "linear", "rule": "dW1", "n_iter": 1}, "lacks lr"),
     ({"task": "linear", "rule": "dW1", "lr": 1.0, "n_iter": 1, "lr_decay": 0.5}, "lr_decay"),
     ({"task": "linear", "rule": "dW1", "lr": 1.0, "n_iter": -1}, "n_iter"),
@@ -262,3 +262,36 @@ def test_bad_arguments(tmp_path):
         sweep([{"i": 1}], store=tmp_path, workers=0, run=fake_run)
     with pytest.raises(TypeError, match="run must be callable"):
         sweep([{"i": 1}], store=tmp_path, run=3)
+
+
+# --------------------------------------------------------------------------- mnist and plotting
+
+def test_mnist_task_config_with_stand_in_data(monkeypatch):
+    import fpnotes.datasets
+
+    rng = np.random.default_rng(0)
+
+    def fake_mnist():
+        return ((rng.random((784, 40)), rng.integers(0, 10, 40)),
+                (rng.random((784, 20)), rng.integers(0, 10, 20)))
+
+    monkeypatch.setattr(fpnotes.datasets, "load_mnist", fake_mnist)
+    task = sw.mnist_task(N=12, seed=1)
+    assert task.X.shape == (12, 40) and task.readout.shape == (10, 12)
+    out = run_config({"task": "mnist", "N": 12, "rule": "dW3", "lr": 0.05, "n_iter": 2,
+                      "batch_size": 16})
+    assert 0.0 <= out["test_accuracy"] <= 1.0
+
+
+def test_plot_sweep(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    out = sweep(tiny_configs(), store=tmp_path, executor="inline")
+    fig = sw.plot_sweep(out.results + [None])
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match="no field"):
+        sw.plot_sweep(out.results, y="accuracy")
+    with pytest.raises(ValueError, match="at least one"):
+        sw.plot_sweep([None])
