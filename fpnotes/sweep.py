@@ -629,7 +629,13 @@ def plot_sweep(records, *, x="lr", y="final_loss", by="rule", logx=True, logy=Tr
                 for u in ux]
         ax.plot(ux, mean, "-", color=color, label=label)
     if logx:
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        values = sorted({float(r["config"][x]) for r in records})
+        if len(values) <= 8:  # label the swept values themselves
+            ax.set_xticks(values, [f"{v:g}" for v in values])
+            ax.xaxis.set_minor_formatter(NullFormatter())
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("learning rate $\\eta$" if x == "lr" else x)
