@@ -1,0 +1,319 @@
+"""Student notebooks (fpnotes.assignments): solutions stripped, stubs raise, checks kept.
+
+The fixture notebook tests/fixtures/assignment_fixture.ipynb follows the book's exercise
+convention; every chapter notebook present in book/ is also checked statically (no
+execution). One real chapter is executed in full by a slow test: run it with
+``FPNOTES_SLOW=1`` (or ``--runslow`` when the option is registered in conftest.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import fpnotes.checks
+from fpnotes.assignments import (
+    SOLUTION_TAG,
+    STUB_TAG,
+    assigned_names,
+    main,
+    make_student_notebook,
+    strip_solution_directives,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "assignment_fixture.ipynb"
+CHAPTERS = sorted((ROOT / "book").glob("[0-9]*.ipynb"))
+STUB_RAISE = re.compile(
+    r'^raise NotImplementedError\("Exercise [\w.-]+: replace the \.\.\. above"\)$')
+
+
+def run_slow(config):
+    return os.environ.get("FPNOTES_SLOW") == "1" or bool(config.getoption("--runslow", False))
+
+
+def src(cell):
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def is_solution(cell):
+    return cell["cell_type"] == "code" and SOLUTION_TAG in tags(cell)
+
+
+def gated_blocks(nb):
+    """(indices of the cells inside each solution-start..end block, index of the check cell)."""
+    blocks, current = [], None
+    cells = nb["cells"]
+    for i, cell in enumerate(cells):
+        text = src(cell)
+        if cell["cell_type"] == "markdown" and "{solution-start}" in text:
+            current = [i]
+            if "{solution-end}" not in text:
+                continue
+        if current is not None:
+            if i != current[0]:
+                current.append(i)
+            if cell["cell_type"] == "markdown" and "{solution-end}" in text:
+                check = next((j for j in range(i + 1, len(cells))
+                              if cells[j]["cell_type"] == "code"), None)
+                blocks.append((current, check))
+                current = None
+    assert current is None, "a {solution-start} block is never closed"
+    return blocks
+
+
+def statements(source):
+    """Top-level statements of a code cell, normalized (ast.dump), without magics."""
+    lines = [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in source.splitlines()]
+    return {ast.dump(node) for node in ast.parse("\n".join(lines)).body}
+
+
+def check_names(source):
+    """Names of the check functions a check cell calls (fpnotes.checks.X, checks.X, chN_x)."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            owner = func.value
+            owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(
+                owner, "id", "")
+            if owner_name == "checks":
+                names.append(func.attr)
+        elif isinstance(func, ast.Name) and re.match(r"ch\d+_\w+$", func.id):
+            names.append(func.id)
+    return names
+
+
+def assert_student_version(book_nb, student):
+    """The static guarantees, shared by the fixture and every real chapter."""
+    nbformat.validate(student)
+    cells = student["cells"]
+    assert cells[0]["cell_type"] == "markdown" and "Student version" in src(cells[0])
+    # no solution cells, no solution directives, nothing executed
+    for cell in cells:
+        assert not is_solution(cell)
+        if cell["cell_type"] == "markdown":
+            for directive in ("{solution-start}", "{solution-end}", "{solution}"):
+                assert directive not in src(cell), f"{directive} left in the student copy"
+        else:
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+    # no solution source survives: statements found only in solution cells are gone
+    other = set()
+    for cell in book_nb["cells"]:
+        if cell["cell_type"] == "code" and not is_solution(cell):
+            other |= statements(src(cell))
+    student_code = set()
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            student_code |= statements(src(cell))
+    solutions = [cell for cell in book_nb["cells"] if is_solution(cell)]
+    for cell in solutions:
+        leaked = (statements(src(cell)) - other) & student_code
+        assert not leaked, f"solution code left in the student copy: {leaked}"
+    # markdown inside a gated block (the written-out solution) is gone too
+    student_md = {src(c).strip() for c in cells if c["cell_type"] == "markdown"}
+    blocks = gated_blocks(book_nb)
+    for inside, _ in blocks:
+        for i in inside:
+            cell = book_nb["cells"][i]
+            if cell["cell_type"] == "markdown":
+                assert src(cell).strip() not in student_md
+    # one stub per solution cell; each assigns Ellipsis to the solution's names, then raises
+    stubs = [c for c in cells if c["cell_type"] == "code" and STUB_TAG in tags(c)]
+    assert len(stubs) == len(solutions)
+    for stub, solution in zip(stubs, solutions, strict=True):
+        lines = src(stub).splitlines()
+        assert STUB_RAISE.match(lines[-1]), lines[-1]
+        names = assigned_names(src(solution))
+        assert lines[:-1] == [f"{n} = ...  # your code here" for n in names]
+    # every check cell after a solution is still there, after its stub, in order
+    position = -1
+    for k, (inside, check) in enumerate(blocks):
+        assert check is not None, "a solution block is not followed by a check cell"
+        check_src = src(book_nb["cells"][check])
+        stub_pos = None
+        if any(is_solution(book_nb["cells"][i]) for i in inside):
+            stub = stubs[_stub_index(book_nb, inside)]
+            stub_pos = next(i for i, c in enumerate(cells) if c is stub)
+        matches = [i for i, c in enumerate(cells)
+                   if c["cell_type"] == "code" and src(c) == check_src and i > position]
+        assert matches, f"check cell {k + 1} is missing from the student copy"
+        position = matches[0]
+        if stub_pos is not None:
+            assert stub_pos < position
+    return blocks
+
+
+def _stub_index(book_nb, inside):
+    """Index (among all solution cells) of the last solution cell in a gated block."""
+    solution_ids = [i for i, c in enumerate(book_nb["cells"]) if is_solution(c)]
+    last = max(i for i in inside if is_solution(book_nb["cells"][i]))
+    return solution_ids.index(last)
+
+
+def execute(nb, path):
+    nbclient = pytest.importorskip("nbclient")
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(path)}})
+    client.execute()
+    return [out for cell in nb["cells"] if cell["cell_type"] == "code"
+            for out in cell["outputs"] if out["output_type"] == "error"]
+
+
+# ---------------------------------------------------------------- unit tests
+
+
+def test_assigned_names_targets():
+    source = "\n".join([
+        "%matplotlib inline",
+        "a = 1",
+        "b, (c, *d) = 1, (2, 3)",
+        "e: int = 3",
+        "a += 1",
+        "x.attr = 2",
+        "y[0] = 3",
+        "for i in range(2):",
+        "    inner = i",
+        "def f(u):",
+        "    hidden = u",
+        "    return hidden",
+        "if True:",
+        "    g = 1",
+    ])
+    assert assigned_names(source) == ["a", "b", "c", "d", "e", "i", "inner", "f", "g"]
+
+
+def test_assigned_names_bad_input():
+    with pytest.raises(TypeError):
+        assigned_names(None)
+
+
+def test_strip_solution_directive_keeps_the_exercise():
+    text = ("````{exercise} E\n:label: ex-a\n\nText\n```python\ncode\n```\n````\n\n"
+            "````{solution} ex-a\n:class: dropdown\n\n```python\nsecret\n```\nsecret prose\n````\n"
+            "after")
+    out = strip_solution_directives(text)
+    assert "secret" not in out and "{solution}" not in out
+    assert "{exercise}" in out and "Text" in out and out.endswith("after")
+    assert strip_solution_directives(":::{solution} x\nsecret\n:::") == ""
+
+
+def test_unclosed_solution_block_raises():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("```{solution-start} ex-a\n:class: dropdown\n```")])
+    with pytest.raises(ValueError, match="never closed"):
+        make_student_notebook(nb)
+
+
+def test_bad_notebook_type():
+    with pytest.raises(TypeError):
+        make_student_notebook("not a notebook")
+
+
+# ---------------------------------------------------------------- the fixture
+
+
+@pytest.fixture
+def fixture_nb():
+    return nbformat.read(FIXTURE, as_version=4)
+
+
+def test_fixture_student_version(fixture_nb):
+    before = nbformat.writes(fixture_nb)
+    student = make_student_notebook(fixture_nb, name=FIXTURE.name)
+    assert nbformat.writes(fixture_nb) == before, "the input notebook was modified"
+    blocks = assert_student_version(fixture_nb, student)
+    assert len(blocks) == 2
+    text = nbformat.writes(student)
+    for secret in ("SECRET-SUM-SOLUTION", "SECRET-TRANSPOSE-SOLUTION",
+                   "SECRET-MARKDOWN-EXPLANATION", "SECRET-DISCUSSION-ANSWER", "np.trace"):
+        assert secret not in text
+    stubs = [src(c) for c in student["cells"] if STUB_TAG in tags(c)]
+    assert stubs[0] == ('values = ...  # your code here\ntotal = ...  # your code here\n'
+                        'raise NotImplementedError("Exercise ex-fix-sum: replace the ... above")')
+    assert "Exercise ex-fix-transpose:" in stubs[1]
+    # the exercises themselves (statements) are still there
+    assert sum("{exercise}" in src(c) for c in student["cells"]) == 3
+
+
+def test_fixture_student_executes_with_only_not_implemented(fixture_nb, tmp_path):
+    student = make_student_notebook(fixture_nb, name=FIXTURE.name)
+    errors = execute(student, tmp_path)
+    assert {e["ename"] for e in errors} == {"NotImplementedError"}
+    assert len(errors) == 2
+    # the check cells ran on the placeholders and said "Not yet" without raising
+    printed = "".join(o.get("text", "") for c in student["cells"] if c["cell_type"] == "code"
+                      for o in c["outputs"] if o["output_type"] == "stream")
+    assert printed.count("Not yet:") == 3 and "Correct!" not in printed
+
+
+def test_main_writes_only_chapter_notebooks_with_exercises(fixture_nb, tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(FIXTURE, book / "01_fixture.ipynb")
+    plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Preface")])
+    nbformat.write(plain, book / "00_preface.ipynb")
+    shutil.copy(FIXTURE, book / "appendix.ipynb")
+    (book / "notes.md").write_text("# Notes\n")
+    written = main(book, tmp_path / "out")
+    assert [p.name for p in written] == ["01_fixture.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["01_fixture.ipynb"]
+    student = nbformat.read(written[0], as_version=4)
+    assert_student_version(fixture_nb, student)
+
+
+def test_command_line(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(FIXTURE, book / "01_fixture.ipynb")
+    result = subprocess.run([sys.executable, "-m", "fpnotes.assignments", str(book),
+                             str(tmp_path / "out")], capture_output=True, text=True, check=True)
+    assert "01_fixture.ipynb" in result.stdout
+    assert (tmp_path / "out" / "01_fixture.ipynb").exists()
+
+
+# ---------------------------------------------------------------- the real chapters
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_student_version(path):
+    book_nb = nbformat.read(path, as_version=4)
+    student = make_student_notebook(book_nb, name=path.name)
+    blocks = assert_student_version(book_nb, student)
+    missing = []
+    for _, check in blocks:
+        names = check_names(src(book_nb["cells"][check]))
+        check_src = src(book_nb["cells"][check])
+        assert names, f"check cell {check_src!r} calls no fpnotes.checks function"
+        missing += [n for n in names if not hasattr(fpnotes.checks, n)]
+    assert not missing, f"check functions missing from fpnotes.checks: {missing}"
+
+
+@pytest.mark.slow
+def test_one_chapter_student_notebook_executes(request, tmp_path):
+    if not run_slow(request.config):
+        pytest.skip("slow: set FPNOTES_SLOW=1 (or pass --runslow) to execute a chapter")
+    with_exercises = [p for p in CHAPTERS
+                      if any(is_solution(c) for c in nbformat.read(p, as_version=4)["cells"])]
+    if not with_exercises:
+        pytest.skip("no chapter with exercises yet")
+    path = with_exercises[0]
+    student = make_student_notebook(nbformat.read(path, as_version=4), name=path.name)
+    errors = execute(student, path.parent)
+    assert errors, "the stubs should raise"
+    assert {e["ename"] for e in errors} == {"NotImplementedError"}, [
+        (e["ename"], e["evalue"]) for e in errors]
