@@ -6,6 +6,9 @@ Neural Computation 36(8), 2024. Conventions: one column per pattern (X and the
 fixed points R are (N, m)); float64 throughout; losses are means over patterns.
 """
 
+# fpnotes.sweep is a module you can call: fpnotes.sweep(configs, store=...) runs a sweep,
+# fpnotes.sweep.grid(...) builds one. Dask is imported only when a Dask client is passed.
+from . import sweep
 from .activations import ACTIVATIONS, Activation, Linear, ReLU, Tanh, as_activation
 from .gradients import adjoint, bptt_gradient, euclidean_gradient
 from .landscape import linear_loss, loss_along_line, loss_along_line_in_A, loss_on_plane
@@ -37,4 +40,5 @@ __all__ = [
     "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability",
     "digits_task", "linear_task", "random_weights",
     "TrainResult", "train", "train_task",
+    "sweep",
 ]

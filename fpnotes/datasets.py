@@ -91,6 +91,7 @@ def _fetch(name, sha, cache, base_url, timeout):
     try:
         with urllib.request.urlopen(base_url + name, timeout=timeout) as resp:
             payload = resp.read()
+        cache.mkdir(parents=True, exist_ok=True)  # only once there is something to keep
         tmp.write_bytes(payload)
     except (urllib.error.URLError, OSError) as exc:
         tmp.unlink(missing_ok=True)
@@ -133,7 +134,6 @@ def load_mnist(cache_dir=None, *, base_url=MNIST_URL, files=None, timeout=60):
     """
     default = Path(os.environ.get("FPNOTES_DATA", Path.home() / ".cache" / "fpnotes")) / "mnist"
     cache = Path(cache_dir) if cache_dir is not None else default
-    cache.mkdir(parents=True, exist_ok=True)
     spec = MNIST_FILES if files is None else files
     arrays = {key: read_idx(_fetch(name, sha, cache, base_url, timeout))
               for key, (name, sha) in spec.items()}
