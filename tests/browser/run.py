@@ -77,7 +77,10 @@ INSPECT_JS = r"""
   const maths = document.querySelectorAll(".math, .MathJax_Preview, script[type^='math/tex']");
   out.math_elements = maths.length;
   if (maths.length) {
-    while (Date.now() < deadline &&
+    // the MathJax script is deferred: after the load event it has run or it has failed
+    // (offline), so a short grace period is enough
+    const grace = Math.min(deadline, Date.now() + 3000);
+    while (Date.now() < grace &&
            !(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
       await sleep(100);
     }
