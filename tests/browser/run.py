@@ -17,7 +17,8 @@ checks for each page ``book/*.html``:
   dropdown with its toggle button and starts hidden;
 * MathJax has rendered every math element and no raw ``$$`` is left in the text;
 
-and saves a screenshot per page to ``_build/screenshots/<page>.png``. With ``--toc``, every
+and saves a screenshot per page to ``_build/screenshots/<page>.png`` (plus
+``<page>-exercises.png`` scrolled to the first exercise). With ``--toc``, every
 file the table of contents lists must have been built. Exits 1 with a summary if any check
 fails, 2 if the test cannot run (no Chromium, no HTML).
 
@@ -336,6 +337,14 @@ async def check_pages(browser_ws, base_url, pages, screenshots, mathjax_dir, tim
             shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
             out = Path(screenshots) / (Path(page).with_suffix(".png").name)
             out.write_bytes(base64.b64decode(shot["data"]))
+            if info.get("exercises"):  # a second view: the first exercise and its solution
+                await cdp.send("Runtime.evaluate", session=session, expression=(
+                    "document.querySelector('div.exercise.admonition')"
+                    ".scrollIntoView({block: 'start'})"))
+                await asyncio.sleep(0.3)
+                shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
+                out.with_name(f"{out.stem}-exercises.png").write_bytes(
+                    base64.b64decode(shot["data"]))
         except (asyncio.TimeoutError, RuntimeError, ConnectionError) as exc:
             problems.append(f"page did not load/inspect within {timeout:.0f} s: {exc!r}")
         is_chapter = bool((m := CHAPTER.match(Path(page).name)) and int(m.group(1)) > 0)
