@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 VPIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: all install book test lint bench assignments clean
+.PHONY: all install book test browser-test lint bench assignments clean
 
 all: test
 
@@ -23,11 +23,41 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Unit tests draw off-screen (Agg); the notebooks keep the kernel's inline backend, since
-# under Agg a kernel displays no figures and nbval would miss the stored ones.
+# under Agg a kernel displays no figures and nbval would miss the stored ones. The browser
+# test runs last (it installs Chromium if missing); `make test SKIP_BROWSER=1` skips it.
 test: $(STAMP)
 	MPLBACKEND=Agg $(VPY) -m pytest tests
 	env -u MPLBACKEND $(VPY) -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider book
+	@if [ -z "$(SKIP_BROWSER)" ]; then $(MAKE) browser-test; fi
+
+CHROMIUM ?= /usr/bin/chromium
+# root needs no sudo; anyone else does
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TOC ?= _toc.yml
+BROWSER_BUILD_FLAGS ?= -W -n --keep-going
+# MathJax is loaded from a CDN; offline, the browser test serves a local npm copy instead
+MATHJAX_DIR := _build/mathjax/node_modules/mathjax
+
+# the book's configuration with execution switched off: pages are built from the outputs
+# stored in the notebooks (make test has just checked them with nbval)
+_build/config_static.yml: _config.yml
+	mkdir -p _build
+	sed 's/^\(\s*execute_notebooks:\).*/\1 "off"/' _config.yml > $@
+
+# Opens every page of the built book in headless Chromium: images loaded, maths rendered,
+# exercises with hidden solutions; screenshots go to _build/screenshots.
+# (_build/html is removed first so that no page of an earlier build with another toc is tested)
+browser-test: $(STAMP) _build/config_static.yml
+	@test -x $(CHROMIUM) || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	rm -rf _build/html
+	$(VENV)/bin/jupyter-book build . --config _build/config_static.yml --toc $(TOC) \
+		$(BROWSER_BUILD_FLAGS)
+	@test -f $(MATHJAX_DIR)/es5/tex-mml-chtml.js || ! command -v npm >/dev/null || \
+		npm install --prefix _build/mathjax --no-audit --no-fund mathjax@3 >/dev/null || true
+	$(VPY) tests/browser/run.py _build/html --toc $(TOC) --chromium $(CHROMIUM) \
+		--screenshots _build/screenshots \
+		$$(test -f $(MATHJAX_DIR)/es5/tex-mml-chtml.js && echo --mathjax-dir $(MATHJAX_DIR))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(wildcard fpnotes tests benchmarks)

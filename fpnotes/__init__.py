@@ -29,6 +29,17 @@ from .training import TrainResult, train, train_task
 
 __version__ = "0.1.0"
 
+# The book's helpers load on first use (fpnotes.plotting imports matplotlib's pyplot).
+_LAZY = ("assignments", "checks", "datasets", "plotting")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'fpnotes' has no attribute {name!r}")
+
 __all__ = [
     "ACTIVATIONS", "Activation", "Linear", "ReLU", "Tanh", "as_activation",
     "adjoint", "bptt_gradient", "euclidean_gradient",

@@ -2,6 +2,15 @@ import numpy as np
 import pytest
 
 
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run tests marked slow (or set FPNOTES_SLOW=1)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: slow test, run with --runslow or FPNOTES_SLOW=1")
+
+
 def random_net(N, m, rho=0.5, seed=0, scale_x=1.0):
     rng = np.random.default_rng(seed)
     W = rho * rng.standard_normal((N, N)) / np.sqrt(N)
