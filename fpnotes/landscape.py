@@ -68,12 +68,33 @@ def _evaluate(Ws, X, Y, f, t):
     Ginv = _gain_inverse(f, N)
     P = Ginv[None] - Ws
     with np.errstate(all="ignore"):
-        R = np.linalg.solve(P, np.broadcast_to(X, (Ws.shape[0],) + X.shape))
-        loss = np.sum((R - Y[None]) ** 2, axis=(1, 2)) / X.shape[1]
-    GW = np.linalg.solve(Ginv[None], Ws)  # G W, batched (G diagonal)
-    max_real_gw = np.linalg.eigvals(GW).real.max(axis=1)
+        loss = np.array([_loss_or_inf(Pk, X, Y) for Pk in P]) if _any_singular(P) else \
+            np.sum((np.linalg.solve(P, np.broadcast_to(X, (Ws.shape[0],) + X.shape))
+                    - Y[None]) ** 2, axis=(1, 2)) / X.shape[1]
+    max_real = np.linalg.eigvals(Ws).real.max(axis=1)
+    g = 1.0 / np.diag(Ginv)
+    if np.all(g == g[0]):  # scalar gain: the eigenvalues of g W are g times those of W
+        max_real_gw = g[0] * max_real
+    else:
+        max_real_gw = np.linalg.eigvals(g[None, :, None] * Ws).real.max(axis=1)
     return Result(t=t, loss=np.where(np.isfinite(loss), loss, np.inf),
-                  max_real=np.linalg.eigvals(Ws).real.max(axis=1), stable=max_real_gw < 1)
+                  max_real=max_real, stable=max_real_gw < 1)
+
+
+def _any_singular(P):
+    # A grid point exactly on a pole makes the batched solve raise for the whole batch.
+    try:
+        np.linalg.solve(P, np.ones(P.shape[:2] + (1,)))
+    except np.linalg.LinAlgError:
+        return True
+    return False
+
+
+def _loss_or_inf(P, X, Y):
+    try:
+        return np.sum((np.linalg.solve(P, X) - Y) ** 2) / X.shape[1]
+    except np.linalg.LinAlgError:
+        return np.inf
 
 
 def loss_on_plane(W_star, W1, W2, t1, t2, X, Y, f="linear"):

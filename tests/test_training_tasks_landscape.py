@@ -130,3 +130,21 @@ def test_circular_law_radius():
     rng = np.random.default_rng(0)
     W = fp.random_weights(400, 0.7, rng)
     assert fp.spectral_radius(W) == pytest.approx(0.7, rel=0.08)
+
+
+def test_loss_along_line_through_an_exact_pole_is_infinite_there():
+    X, Y = np.eye(2), np.zeros((2, 2))
+    line = fp.loss_along_line(np.zeros((2, 2)), np.eye(2), [0.0, 0.5, 1.0], X, Y)
+    assert np.isfinite(line.loss[:2]).all() and line.loss[2] == np.inf
+    assert fp.linear_loss(np.eye(2), X, Y) == np.inf
+
+
+def test_stability_along_line_with_per_neuron_gain():
+    rng = np.random.default_rng(3)
+    W1 = rng.standard_normal((6, 6)) / np.sqrt(6)
+    g = np.linspace(0.5, 1.5, 6)
+    ts = np.linspace(-2, 2, 9)
+    line = fp.loss_along_line(np.zeros((6, 6)), W1, ts, np.eye(6), np.zeros((6, 6)),
+                              fp.Linear(g))
+    expected = [np.linalg.eigvals(np.diag(g) @ (t * W1)).real.max() < 1 for t in ts]
+    assert line.stable.tolist() == expected
