@@ -179,7 +179,7 @@ def run_config(config):
         iterations; default ``max(1, n_iter // 50)``), ``sleep`` (seconds to sleep
         before training; for tests and demonstrations), ``init_rho`` and the other
         keyword arguments of the task functions. ``"mnist"`` is the paper's setup
-        (:func:`mnist_task`); it needs the MNIST files (downloaded once by
+        (``mnist_task``); it needs the MNIST files (downloaded once by
         :func:`fpnotes.datasets.load_mnist` into ``$FPNOTES_DATA``) on every worker.
 
     Returns
@@ -361,6 +361,7 @@ class InlineExecutor(cf.Executor):
     """
 
     def submit(self, fn, /, *args, **kwargs):
+        """Run ``fn(*args, **kwargs)`` now; return a finished future."""
         future = cf.Future()
         future.set_running_or_notify_cancel()
         try:

@@ -48,8 +48,8 @@ def ch1_max_euler_step(answer, W, g=1.0):
     """Largest Euler step h for which damped iteration of the linear network converges.
 
     r <- r + h(-r + g(W r + x)) multiplies each eigen-direction by 1 - h (1 - mu),
-    mu an eigenvalue of g W; it converges iff |1 - h(1 - mu)| < 1 for all mu,
-    i.e. h < min 2 Re(1 - mu) / |1 - mu|^2 (needs Re mu < 1).
+    mu an eigenvalue of g W; it converges iff ``|1 - h(1 - mu)| < 1`` for all mu,
+    i.e. ``h < min 2 Re(1 - mu) / |1 - mu|^2`` (needs Re mu < 1).
     """
     mu = g * np.linalg.eigvals(as_weights(W))
     if not np.all(mu.real < 1):
