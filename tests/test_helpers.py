@@ -40,9 +40,10 @@ def test_compare_scalar_and_report(capsys):
     assert "sign" in compare_scalar(-2.0, 2.0)[1]
     assert "too large" in compare_scalar(3.0, 2.0)[1]
     assert "number" in compare_scalar(..., 2.0)[1]
-    assert report(False, "shape is wrong") is False
+    verdict = report(False, "shape is wrong")
+    assert not verdict and verdict == False  # noqa: E712 (a Verdict compares like a bool)
     assert "Not yet: shape is wrong" in capsys.readouterr().out
-    assert report(True, "") is True
+    assert report(True, "") and repr(report(True, "")) == "True"
 
 
 def test_interactive_wrapper_calls_the_plain_function():
@@ -64,3 +65,12 @@ def test_interactive_wrapper_calls_the_plain_function():
     assert calls[-1] == 0.75
     assert len(lr_colors([0.1, 1, 3])) == 3
     plt.close("all")
+
+
+def test_verdicts_combine_like_bools(capsys):
+    ok = True
+    ok &= report(True, "")
+    assert ok and isinstance(ok, type(report(True, "")))
+    ok &= report(False, "no")
+    assert not ok
+    assert (report(False, "") | True) and not (False | report(False, ""))

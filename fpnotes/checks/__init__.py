@@ -7,7 +7,7 @@ per chapter (``ch1.py``, ...); their public names are gathered here.
 """
 
 from .._autoload import collect
-from ._core import compare_array, compare_scalar, report
+from ._core import Verdict, compare_array, compare_scalar, report
 
-__all__ = ["compare_array", "compare_scalar", "report"]
+__all__ = ["Verdict", "compare_array", "compare_scalar", "report"]
 __all__ += collect(__name__, __path__, globals())

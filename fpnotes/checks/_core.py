@@ -4,13 +4,52 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["report", "compare_array", "compare_scalar"]
+__all__ = ["Verdict", "report", "compare_array", "compare_scalar"]
+
+
+class Verdict:
+    """The value a check returns: true when the answer is right.
+
+    It behaves like a bool (``if check(...)``, ``check(...) == True``) but shows
+    nothing when it ends a notebook cell, because the printed message already
+    says everything; a bare ``True`` under "Correct!" would only add noise.
+    """
+
+    __slots__ = ("ok",)
+
+    def __init__(self, ok):
+        self.ok = bool(ok)
+
+    def __bool__(self):
+        return self.ok
+
+    def __eq__(self, other):
+        return self.ok == bool(other)
+
+    def __hash__(self):
+        return hash(self.ok)
+
+    def __and__(self, other):  # ok &= check(...) combines several checks
+        return Verdict(self.ok and bool(other))
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return Verdict(self.ok or bool(other))
+
+    __ror__ = __or__
+
+    def __repr__(self):
+        return repr(self.ok)
+
+    def _ipython_display_(self):
+        pass
 
 
 def report(ok, message, success="Correct!"):
-    """Print a verdict and return it (True when the answer is right)."""
+    """Print a verdict and return it as a :class:`Verdict` (true when the answer is right)."""
     print(success if ok else f"Not yet: {message}")
-    return bool(ok)
+    return Verdict(ok)
 
 
 def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
