@@ -46,7 +46,7 @@ class TrainResult(Result):
 
 def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", readout=None,
           batch_size=None, seed=0, compare=None, eig_every=0, X_test=None, targets_test=None,
-          eval_every=0, solver=None, progress=False):
+          eval_every=0, solver=None, require_stable=False, progress=False):
     """Train W with a learning rule on losses at fixed points.
 
     Parameters
@@ -76,6 +76,11 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         Evaluated every ``eval_every`` iterations and at the end.
     solver : dict, optional
         Keyword arguments for :func:`~fpnotes.solvers.fixed_point` (e.g. ``method``, ``tol``).
+    require_stable : bool
+        Also stop when a fixed point is found but is unstable for the dynamics
+        (some eigenvalue of G_i W with real part >= 1): such a state exists but the
+        network never settles there, so it is no model of a response. Costs one
+        eigendecomposition per pattern and iteration.
     progress : bool
         Show a tqdm progress bar.
 
@@ -120,6 +125,14 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
                        f"max Re lambda(W) = {max_real_eig(W):.3f}")
             diverged = True
             break
+        if require_stable:
+            unstable = _unstable_patterns(W, fp.gains)
+            if unstable.size:
+                message = (f"diverged at iteration {it}: the fixed point of {unstable.size} of "
+                           f"{Xb.shape[1]} patterns is unstable (the dynamics do not settle "
+                           f"there); max Re lambda(W) = {max_real_eig(W):.3f}")
+                diverged = True
+                break
         out = _call_loss(loss_fn, fp.r, Tb, readout)
         if not np.isfinite(out.loss):
             message, diverged = f"diverged at iteration {it}: loss is {out.loss}", True
@@ -169,6 +182,11 @@ def train_task(task, rule, lr, n_iter, **kwargs):
                     X_test=task.get("X_test"), targets_test=task.get("targets_test"))
     defaults.update(kwargs)
     return train(task.W0, task.X, task.targets, rule=rule, lr=lr, n_iter=n_iter, **defaults)
+
+
+def _unstable_patterns(W, G):
+    lam = np.linalg.eigvals(G.T[:, :, None] * W)  # eigenvalues of G_i W, per pattern
+    return np.flatnonzero(lam.real.max(axis=1) >= 1)
 
 
 def _solve(W, X, f, solver, R_prev):

@@ -148,3 +148,13 @@ def test_stability_along_line_with_per_neuron_gain():
                               fp.Linear(g))
     expected = [np.linalg.eigvals(np.diag(g) @ (t * W1)).real.max() < 1 for t in ts]
     assert line.stable.tolist() == expected
+
+
+def test_require_stable_stops_on_an_unstable_fixed_point():
+    # r = tanh(3 r + 0) has the fixed point r = 0, which the solver finds at once,
+    # but G W = 3 I there: the dynamics run away from it.
+    W0, X, Y = 3.0 * np.eye(4), np.zeros((4, 2)), np.zeros((4, 2))
+    plain = fp.train(W0, X, Y, rule="dW1", lr=0.1, n_iter=3)
+    assert not plain.diverged
+    out = fp.train(W0, X, Y, rule="dW1", lr=0.1, n_iter=3, require_stable=True)
+    assert out.diverged and out.iterations == 0 and "unstable" in out.message
