@@ -265,16 +265,11 @@ def mnist_task(N=300, *, seed=0, init_rho=0.5):
     ``targets_test``, ``W_in`` (N, 784), ``readout`` (10, N), ``W0``, ``f``, ``loss``.
     """
     from .datasets import load_mnist
-    from .tasks import random_weights
+    from .tasks import classification_task
 
     rng = np.random.default_rng(seed)
-    (U, y), (U_test, y_test) = load_mnist()
-    W_in = rng.standard_normal((N, U.shape[0])) / np.sqrt(U.shape[0])
-    readout = rng.standard_normal((10, N)) / np.sqrt(N)
-    W0 = random_weights(N, init_rho, rng)
-    return Result(X=W_in @ U, targets=y, X_test=W_in @ U_test, targets_test=y_test, W_in=W_in,
-                  readout=readout, W0=W0, f="tanh", loss="softmax_cross_entropy",
-                  name=f"MNIST (N={N}, {y.size} train / {y_test.size} test)")
+    train, test = load_mnist()
+    return classification_task(train, test, N, rng, init_rho=init_rho, name="MNIST")
 
 
 def _finite_or_none(x):

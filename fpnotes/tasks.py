@@ -12,7 +12,7 @@ import numpy as np
 from ._result import Result
 from .activations import Linear
 
-__all__ = ["linear_task", "digits_task", "random_weights"]
+__all__ = ["linear_task", "digits_task", "classification_task", "random_weights"]
 
 
 def random_weights(N, rho, rng):
@@ -67,10 +67,31 @@ def digits_task(N=300, *, seed=0, test_fraction=0.25, init_rho=0.5):
     from .datasets import load_digits_split
 
     rng = np.random.default_rng(seed)
-    (U, y), (U_test, y_test) = load_digits_split(test_fraction=test_fraction, seed=seed)
+    train, test = load_digits_split(test_fraction=test_fraction, seed=seed)
+    return classification_task(train, test, N, rng, init_rho=init_rho, name="digits")
+
+
+def classification_task(train, test, N, rng, *, init_rho=0.5, n_classes=10, name="images"):
+    """The paper's classification model around a dataset of images (one per column).
+
+    Draws, in this order from ``rng``: input weights W_in ~ N(0, 1)/sqrt(pixels),
+    readout ~ N(0, 1)/sqrt(N) to ``n_classes`` logits, and W0 = init_rho N(0, 1)/sqrt(N).
+
+    Parameters
+    ----------
+    train, test : tuple (U, y)
+        Images U of shape (pixels, n) and int labels y of shape (n,).
+    N : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    Result with the fields of :func:`digits_task`.
+    """
+    (U, y), (U_test, y_test) = train, test
     W_in = rng.standard_normal((N, U.shape[0])) / np.sqrt(U.shape[0])
-    readout = rng.standard_normal((10, N)) / np.sqrt(N)
+    readout = rng.standard_normal((n_classes, N)) / np.sqrt(N)
     W0 = random_weights(N, init_rho, rng)
     return Result(X=W_in @ U, targets=y, X_test=W_in @ U_test, targets_test=y_test, W_in=W_in,
                   readout=readout, W0=W0, f="tanh", loss="softmax_cross_entropy",
-                  name=f"digits (N={N}, {y.size} train / {y_test.size} test)")
+                  name=f"{name} (N={N}, {y.size} train / {y_test.size} test)")
