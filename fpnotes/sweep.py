@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._progress import progress_bar
 from ._result import Result
 
 __all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "plot_sweep",
@@ -430,7 +431,8 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
         driver (this process) writes the store, so workers need no access to it.
         ``"inline"``: run sequentially in this process.
     progress : bool
-        Show a tqdm bar of runs done / total.
+        Show a bar of runs done / total (tqdm in a terminal, HTML in Jupyter),
+        removed when the sweep ends.
     run : callable, optional
         The function applied to each configuration (default :func:`run_config`).
         It must return a JSON-able dict and, for process pools and clusters, be
@@ -482,7 +484,7 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
     skipped = len(done)
     failed = {}
     ran = 0
-    bar = _progress_bar(len(unique), skipped, progress)
+    bar = progress_bar(len(unique), "sweep", show=progress, initial=skipped, unit="run")
 
     def finish(future, key, config):
         nonlocal ran
@@ -549,22 +551,6 @@ def _salvage(pending, finish):
                 pass
         else:
             future.cancel()
-
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress_bar(total, initial, show):
-    if not show:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, desc="sweep", unit="run")
 
 
 # ----------------------------------------------------------------------------- plotting

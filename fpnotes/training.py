@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ._progress import progress_bar
 from ._result import Result
 from ._validation import as_patterns, as_weights, check_lr
 from .losses import get_loss
@@ -82,7 +83,9 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         network never settles there, so it is no model of a response. Costs one
         eigendecomposition per pattern and iteration.
     progress : bool
-        Show a tqdm progress bar.
+        Show a progress bar while training: tqdm on stderr in a terminal, an HTML bar
+        in Jupyter. Either is removed when the run ends, so no stale bar is left in a
+        stored notebook.
 
     Returns
     -------
@@ -108,7 +111,7 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     eig = {"iteration": [], "max_real": []}
     test = {"iteration": [], "loss": [], "accuracy": []}
     R_prev, message, diverged = None, f"finished {n_iter} iterations", False
-    bar = _progress(n_iter, progress, f"{rule} lr={lr:g}")
+    bar = progress_bar(n_iter, f"{rule} lr={lr:g}", show=progress)
     it = 0
     for it in range(n_iter):
         idx = next(batches)
@@ -225,19 +228,3 @@ def _batches(n, batch_size, seed):
 
 def _arrays(d):
     return Result({k: np.asarray(v, dtype=np.float64) for k, v in d.items()})
-
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress(total, show, desc):
-    if not show:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False)
