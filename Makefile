@@ -6,7 +6,7 @@ VPY := $(VENV)/bin/python
 VPIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: all install book test browser-test lint bench assignments clean
+.PHONY: all install book test browser-test lint bench assignments notebooks clean
 
 all: test
 
@@ -67,6 +67,11 @@ bench: $(STAMP)
 
 assignments: $(STAMP)
 	$(VPY) -m fpnotes.assignments book _assignments
+
+# re-execute stored notebooks in place (all, or NB="book/03_singularities.ipynb ...")
+NB ?= $(wildcard book/*.ipynb)
+notebooks: $(STAMP)
+	$(VPY) tests/execute_notebooks.py $(NB)
 
 clean:
 	rm -rf _build _assignments

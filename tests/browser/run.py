@@ -12,7 +12,8 @@ checks for each page ``book/*.html``:
 
 * the page loads (HTTP 200, a title, an article, no uncaught JavaScript error, no failed
   request for a file of the book itself);
-* every ``<img>`` has ``naturalWidth > 0`` (lazy images are forced to load);
+* every ``<img>`` has ``naturalWidth > 0`` (lazy images are forced to load), and every
+  notebook figure (outside widgets) has alt text;
 * chapter pages (``NN_*.html`` with NN > 00) show exercise admonitions; every solution is a
   dropdown with its toggle button and starts hidden;
 * MathJax has rendered every math element and no raw ``$$`` is left in the text;
@@ -72,8 +73,13 @@ INSPECT_JS = r"""
   while (Date.now() < deadline && [...document.images].some((i) => !i.complete)) {
     await sleep(100);
   }
-  out.images = [...document.images].map((i) => ({src: i.currentSrc || i.src,
-                                                  width: i.naturalWidth}));
+  out.images = [...document.images].map((i) => ({
+    src: i.currentSrc || i.src,
+    width: i.naturalWidth,
+    alt: (i.getAttribute("alt") || "").trim(),
+    // notebook figures; a widget's images come from its saved state and have no alt
+    figure: !!i.closest(".cell_output") && !i.closest(".jupyter-widgets, .widget-output"),
+  }));
   // MathJax: wait for its startup promise, then for typesetting to finish
   const maths = document.querySelectorAll(".math, .MathJax_Preview, script[type^='math/tex']");
   out.math_elements = maths.length;
@@ -115,6 +121,13 @@ INSPECT_JS = r"""
     toggle: !!s.querySelector(".toggle-button"),
     hidden: s.classList.contains("toggle-hidden"),
   }));
+  // outputs with nothing to show must take no space, in the dark theme too (it pads them)
+  const theme = document.documentElement.dataset.theme;
+  document.documentElement.dataset.theme = "dark";
+  out.empty_outputs_shown = [...document.querySelectorAll(".cell_output .output")].filter((e) =>
+    !e.textContent.trim() && !e.querySelector("img, svg, canvas, iframe, script") &&
+    e.getBoundingClientRect().height > 0).length;
+  document.documentElement.dataset.theme = theme;
   out.height = document.documentElement.scrollHeight;
   return out;
 })
@@ -239,6 +252,12 @@ def page_checks(name, info, status, js_errors, failed_requests, is_chapter):
     broken = [img["src"] for img in info.get("images", []) if img["width"] <= 0]
     for src in dict.fromkeys(broken):
         problems.append(f"image not rendered (naturalWidth 0): {src}")
+    no_alt = [img["src"] for img in info.get("images", []) if img.get("figure") and not img["alt"]]
+    if no_alt:
+        problems.append(f"{len(no_alt)} notebook figure(s) without alt text, "
+                        f"e.g. {no_alt[0][:80]}")
+    if info.get("empty_outputs_shown"):
+        problems.append(f"{info['empty_outputs_shown']} empty cell output(s) take up space")
     if info.get("math_elements"):
         if info.get("mathjax") != "loaded":
             problems.append("MathJax did not load (offline? pass --mathjax-dir)")
@@ -413,7 +432,9 @@ def main(argv=None):
     notes = set()
     for page, (problems, info, page_notes) in results.items():
         notes.update(page_notes)
-        summary = (f"{len(info.get('images', []))} img, {info.get('mjx', 0)} math, "
+        figures = sum(bool(img.get("figure")) for img in info.get("images", []))
+        summary = (f"{len(info.get('images', []))} img ({figures} figures), "
+                   f"{info.get('mjx', 0)} math, "
                    f"{info.get('exercises', 0)} exercises, "
                    f"{len(info.get('solutions', []))} solutions")
         print(f"  {'FAIL' if problems else 'ok  '}  {page:40s} {summary}")
