@@ -1,6 +1,6 @@
 """Transient progress bars for long loops (training runs, sweeps).
 
-In a terminal this is tqdm on stderr with ``leave=False``. In a Jupyter kernel it is a
+In a terminal this is tqdm on stderr. In a Jupyter kernel it is a
 small HTML bar shown through a display handle that starts empty, is updated while the
 loop runs and is emptied again when it closes. Two consequences are wanted:
 
@@ -28,7 +28,7 @@ class _NoBar:
         pass
 
 
-def progress_bar(total, desc, *, show=True, initial=0, unit="it"):
+def progress_bar(total, desc, *, show=True, initial=0, unit="it", leave=False):
     """A progress bar with ``update(n)`` and ``close()``; a no-op one when ``show`` is false.
 
     Parameters
@@ -43,13 +43,16 @@ def progress_bar(total, desc, *, show=True, initial=0, unit="it"):
         Steps already done (e.g. runs skipped on resume).
     unit : str
         Name of one step.
+    leave : bool
+        In a terminal, keep the finished bar as a summary line. A notebook bar is
+        always removed.
     """
     if not show:
         return _NoBar()
-    kwargs = dict(total=total, desc=desc, initial=initial, unit=unit, leave=False)
+    kwargs = dict(total=total, desc=desc, initial=initial, unit=unit)
     if _in_jupyter_kernel():
-        return _NotebookBar(**kwargs)
-    return _tqdm(file=sys.stderr, **kwargs)
+        return _NotebookBar(leave=False, **kwargs)
+    return _tqdm(file=sys.stderr, leave=leave, **kwargs)
 
 
 def _in_jupyter_kernel():

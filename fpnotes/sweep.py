@@ -48,7 +48,7 @@ __all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "plot_sw
            "SweepResult", "InlineExecutor"]
 
 _COMMON_KEYS = {"task", "rule", "lr", "n_iter", "seed", "batch_size", "record_every", "sleep",
-                "init_rho"}
+                "init_rho", "eig_every", "eval_every", "compare"}
 _TASK_KEYS = {"linear": {"N", "m", "input_scale", "teacher_rho", "noise"},
               "digits": {"N", "test_fraction"},
               "mnist": {"N"}}
@@ -177,9 +177,12 @@ def run_config(config):
         task and the minibatches), ``N`` and ``m`` (linear task; defaults of
         :func:`fpnotes.linear_task`), ``N`` (digits, mnist), ``batch_size`` (None: full
         batch), ``record_every`` (keep the training loss every this many
-        iterations; default ``max(1, n_iter // 50)``), ``sleep`` (seconds to sleep
-        before training; for tests and demonstrations), ``init_rho`` and the other
-        keyword arguments of the task functions. ``"mnist"`` is the paper's setup
+        iterations; default ``max(1, n_iter // 50)``), ``eig_every``, ``eval_every``
+        and ``compare`` (passed to :func:`fpnotes.train`: record the largest real
+        part of W's eigenvalues, the test accuracy, and the angle to another rule's
+        step), ``sleep`` (seconds to sleep before training; for tests and
+        demonstrations), ``init_rho`` and the other keyword arguments of the task
+        functions. ``"mnist"`` is the paper's setup
         (``mnist_task``); it needs the MNIST files (downloaded once by
         :func:`fpnotes.datasets.load_mnist` into ``$FPNOTES_DATA``) on every worker.
 
@@ -190,7 +193,10 @@ def run_config(config):
         point), ``loss_iterations`` and ``losses`` (every ``record_every``
         iterations), ``diverged``, ``message``, ``iterations``, ``max_real_eig``
         (largest real part of the final W's eigenvalues), ``test_accuracy`` (None
-        without a test set), ``wall_time`` (seconds).
+        without a test set), ``wall_time`` (seconds). With ``eig_every``:
+        ``eig_iterations`` and ``max_real_eigs``; with ``eval_every`` (and a test
+        set): ``test_iterations`` and ``test_accuracies``; with ``compare``:
+        ``angles`` (degrees, every ``record_every`` iterations, aligned with ``losses``).
     """
     from .losses import get_loss
     from .solvers import fixed_point
@@ -226,7 +232,9 @@ def run_config(config):
     make = {"linear": linear_task, "digits": digits_task, "mnist": mnist_task}[task_name]
     task = make(seed=config.get("seed", 0), **task_kwargs)
     res = train_task(task, config["rule"], config["lr"], n_iter,
-                     batch_size=config.get("batch_size"), seed=config.get("seed", 0))
+                     batch_size=config.get("batch_size"), seed=config.get("seed", 0),
+                     eig_every=config.get("eig_every", 0), eval_every=config.get("eval_every", 0),
+                     compare=config.get("compare"))
 
     # training loss at the final weights (history["loss"] holds losses *before* each update)
     fp = fixed_point(res.W, task.X, task.f, on_fail="ignore")
@@ -241,6 +249,7 @@ def run_config(config):
     test_acc = res.test.get("accuracy")
     test_acc = float(test_acc[-1]) if test_acc is not None and len(test_acc) else None
     return {
+        **_traces(res, config, every),
         "final_loss": _finite_or_none(final_loss),
         "loss_iterations": list(range(0, len(res.history["loss"]), every)),
         "losses": [_finite_or_none(v) for v in losses],
@@ -251,6 +260,20 @@ def run_config(config):
         "test_accuracy": _finite_or_none(test_acc),
         "wall_time": time.perf_counter() - start,
     }
+
+
+def _traces(res, config, every):
+    """The optional per-iteration records of a run, as JSON lists."""
+    out = {}
+    if config.get("eig_every"):
+        out["eig_iterations"] = [int(i) for i in res.eig.iteration]
+        out["max_real_eigs"] = [_finite_or_none(v) for v in res.eig.max_real]
+    if config.get("eval_every") and "accuracy" in res.test:
+        out["test_iterations"] = [int(i) for i in res.test.iteration]
+        out["test_accuracies"] = [_finite_or_none(v) for v in res.test.accuracy]
+    if config.get("compare"):
+        out["angles"] = [_finite_or_none(v) for v in np.asarray(res.history["angle"])[::every]]
+    return out
 
 
 def mnist_task(N=300, *, seed=0, init_rho=0.5):
@@ -431,8 +454,8 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
         driver (this process) writes the store, so workers need no access to it.
         ``"inline"``: run sequentially in this process.
     progress : bool
-        Show a bar of runs done / total (tqdm in a terminal, HTML in Jupyter),
-        removed when the sweep ends.
+        Show a bar of runs done / total: tqdm in a terminal (kept as a summary
+        line), HTML in Jupyter (removed when the sweep ends).
     run : callable, optional
         The function applied to each configuration (default :func:`run_config`).
         It must return a JSON-able dict and, for process pools and clusters, be
@@ -484,7 +507,8 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
     skipped = len(done)
     failed = {}
     ran = 0
-    bar = progress_bar(len(unique), "sweep", show=progress, initial=skipped, unit="run")
+    bar = progress_bar(len(unique), "sweep", show=progress, initial=skipped, unit="run",
+                       leave=True)
 
     def finish(future, key, config):
         nonlocal ran

@@ -53,10 +53,13 @@ def test_terminal_bar_is_tqdm_on_stderr_and_not_left_behind():
     assert bar.fp is sys.stderr or getattr(bar.fp, "_wrapped", None) is sys.stderr
     assert (bar.n, bar.total, bar.unit, bar.leave) == (2, 10, "run", False)
     bar.close()
+    kept = _progress.progress_bar(3, "sweep", leave=True)
+    assert kept.leave is True
+    kept.close()
 
 
 def test_notebook_bar_starts_empty_shows_progress_and_clears(notebook_display):
-    bar = _progress.progress_bar(10, "dW1 <lr>", initial=1)
+    bar = _progress.progress_bar(10, "dW1 <lr>", initial=1, leave=True)  # cleared regardless
     (handle,) = notebook_display
     assert html(handle.shown[0]) == ""  # what a tool that ignores updates records
     bar.update(2)

@@ -79,6 +79,22 @@ def test_run_config_digits_has_accuracy():
     assert 0.0 <= out["test_accuracy"] <= 1.0 and out["final_loss"] > 0
 
 
+def test_run_config_records_optional_traces():
+    out = run_config({**TINY, "rule": "dW3", "lr": 1.0, "record_every": 5, "eig_every": 5,
+                      "compare": "dW2"})
+    json.dumps(out, allow_nan=False)
+    assert out["eig_iterations"] == [0, 5, 10] and len(out["max_real_eigs"]) == 3
+    assert out["max_real_eigs"][-1] == pytest.approx(out["max_real_eig"])
+    assert len(out["angles"]) == len(out["losses"]) == 2
+    assert all(0 <= a < 10 for a in out["angles"])  # dW3 is close to dW2 (Chapter 4)
+    assert "test_accuracies" not in out
+    digits = run_config({"task": "digits", "N": 20, "rule": "dW3", "lr": 0.05, "n_iter": 3,
+                         "batch_size": 64, "eval_every": 2})
+    assert digits["test_iterations"] == [0, 2, 3]
+    assert digits["test_accuracies"][-1] == digits["test_accuracy"]
+    assert "angles" not in digits and "max_real_eigs" not in digits
+
+
 @pytest.mark.parametrize("config, match", [
     ({"task": "cifar", "rule": "dW1", "lr": 1.0, "n_iter": 1}, "task"),
     ({"task": "linear", "rule": "dW1", "n_iter": 1}, "lacks lr"),
