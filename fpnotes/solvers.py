@@ -38,6 +38,8 @@ ON_FAIL = ("warn", "raise", "ignore")
 # Exact batched Newton factorizes one N x N Jacobian per pattern (m N^3 / 3 flops);
 # above this many flops Newton-Krylov (batched GMRES, one GEMM per step) is used.
 EXACT_NEWTON_MAX_FLOPS = 2e9
+# auto's last fallback hands a simulated state to Newton once its residual is this small
+SETTLE_POLISH_BELOW = 1e-3
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -523,14 +525,15 @@ def _newton(W, X, act, R0, *, tol, max_iter, **_):
 def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
     """Plain iteration first (cheapest per step and, for the disc-shaped spectra of
     random W, as fast as any Krylov method); for the patterns it leaves (unstable
-    iteration, slow contraction) Newton, damped Anderson, then damped iteration."""
+    iteration, slow contraction) Newton, damped Anderson, then the dynamics themselves
+    (Euler with h = 0.1), polished by Newton where they approach a fixed point slowly."""
     res = _iterate(W, X, act, R0.copy(), tol=tol, max_iter=max_iter or 300, damping=damping,
                    give_up=True)
     methods = ["iterate"]
     todo = np.flatnonzero(~res.pop("ok"))
     fallbacks = (("newton", _newton, {}),
                  ("anderson", _anderson, {"damping": 0.5, "memory": 10}),
-                 ("euler", _iterate, {"damping": 0.1, "max_iter": 5000}))
+                 ("euler", _settle, {}))
     for name, run, kw in fallbacks:
         if todo.size == 0:
             break
@@ -548,10 +551,30 @@ def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
     return res
 
 
-def _unconverged(R, W, X, act, tol):
+def _settle(W, X, act, R0, *, tol, max_iter=None, **_):
+    """Simulate the dynamics (Euler, h = 0.1) from R0; where they are still approaching
+    a fixed point when the steps run out -- a nearly marginal mode decays over hundreds
+    of time constants -- polish the state with Newton. Newton, started that close,
+    converges to the fixed point the dynamics approach, a stable one."""
+    res = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter or 5000, damping=0.1)
+    near = np.flatnonzero(~res.pop("ok") & (_residuals(res.r, W, X, act) < SETTLE_POLISH_BELOW))
+    if near.size:
+        polished = _newton(W, X[:, near], act, res.r[:, near].copy(), tol=tol, max_iter=None)
+        done = _residuals(polished.r, W, X[:, near], act) <= tol
+        res.r[:, near[done]] = polished.r[:, done]
+        res.work += polished.work * near.size / X.shape[1]
+    return res
+
+
+def _residuals(R, W, X, act):
+    """Max-norm residual per column; inf where it is not finite."""
     with np.errstate(all="ignore"):
         res = np.max(np.abs(R - act.f(W @ R + X)), axis=0)
-    return np.flatnonzero(~(res <= tol))
+    return np.where(np.isfinite(res), res, np.inf)
+
+
+def _unconverged(R, W, X, act, tol):
+    return np.flatnonzero(~(_residuals(R, W, X, act) <= tol))
 
 
 _SOLVERS = {"direct": _direct, "iterate": _iterate, "anderson": _anderson,

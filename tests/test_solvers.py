@@ -175,3 +175,22 @@ def test_every_method_reports_failure_when_no_fixed_point_exists(method):
         res = fp.fixed_point(W, X, "relu", method=method, max_iter=500)
     assert not res.converged and res.failed.tolist() == [0]
     assert not (res.residual <= 1e-10)  # inf/NaN or large, never a silent "solution"
+
+
+def test_auto_last_fallback_polishes_slowly_settling_dynamics():
+    """A mode decaying at rate 0.023 per time constant: 5000 Euler steps of h = 0.1 bring
+    the residual only to ~1e-5; Newton, started there, finishes the job."""
+    from fpnotes import solvers
+    from fpnotes.activations import as_activation
+
+    act = as_activation("linear")
+    W, X = 0.977 * np.eye(3), np.ones((3, 2))
+    R0 = np.zeros((3, 2))
+    plain = solvers._iterate(W, X, act, R0.copy(), tol=1e-10, max_iter=5000, damping=0.1)
+    assert 1e-7 < fp.residual(W, plain.r, X, "linear").max() < solvers.SETTLE_POLISH_BELOW
+    settled = solvers._settle(W, X, act, R0.copy(), tol=1e-10)
+    np.testing.assert_allclose(settled.r, X / 0.023, rtol=1e-9)
+    assert settled.work > plain.work
+    # dynamics that run away are not polished: Newton would find the unstable fixed point
+    away = solvers._settle(1.5 * np.eye(3), X, act, R0.copy(), tol=1e-10, max_iter=50)
+    assert fp.residual(1.5 * np.eye(3), away.r, X, "linear").min() > 1
