@@ -46,6 +46,11 @@ def test_rule_curves_angles_eigenvalues():
     assert len(fig.axes) == 2
     fig = plot_update_angles({"dW2 vs dW1": results[("dW2", 1.0)].history.angle})
     assert len(fig.axes) == 2
+    run = results[("dW2", 1.0)]
+    fig = plot_update_angles({"run": run}, log=False)
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), run.history.angle)
+    with pytest.raises(ValueError, match="compare"):
+        plot_update_angles({"no angles": results[("dW1", 1.0)]})
     fig = plot_final_eigenvalues({r: results[(r, 1.0)].W for r in ("dW1", "dW2")}, W0=task.W0)
     assert len(fig.axes) == 2
     with pytest.raises(TypeError):

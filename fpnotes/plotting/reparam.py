@@ -72,7 +72,12 @@ def plot_reparam_one_neuron(x=1.0, y=2.0, w_range=(-3.0, 3.0), n=801, ymax=10.0)
 
 
 def _result_loss(res):
-    return np.asarray(res.history.loss if hasattr(res, "history") else res, dtype=np.float64)
+    """(iterations, losses) of a TrainResult, a stored run or a plain array of losses."""
+    if hasattr(res, "history"):
+        loss = np.asarray(res.history.loss, dtype=np.float64)
+        return np.asarray(res.history.get("iteration", np.arange(loss.size))), loss
+    loss = np.asarray(res, dtype=np.float64)
+    return np.arange(loss.size), loss
 
 
 def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, marks=(1e-9,)):
@@ -81,7 +86,8 @@ def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, m
     Parameters
     ----------
     results : dict
-        ``{(rule, lr): TrainResult}`` (or a 1-D array of losses instead of a TrainResult).
+        ``{(rule, lr): run}`` with a TrainResult, a stored sweep run converted by
+        :func:`fpnotes.sweep.as_train_result`, or a 1-D array of losses.
     rules, lrs : sequence, optional
         Which rules (panels) and rates (lines); default: all keys, in sorted order.
     floor : float
@@ -103,8 +109,8 @@ def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, m
         for lr, c in zip(lrs, colors, strict=True):
             if (rule, lr) not in results:
                 continue
-            loss = _result_loss(results[(rule, lr)])
-            ax.semilogy(np.maximum(loss, floor), color=c, label=f"$\\eta$ = {lr:g}")
+            it, loss = _result_loss(results[(rule, lr)])
+            ax.semilogy(it, np.maximum(loss, floor), color=c, label=f"$\\eta$ = {lr:g}")
         for mark in marks:
             ax.axhline(mark, color="0.6", ls=":", lw=1)
         ax.set(xlabel="iteration", title=RULE_LABELS.get(rule, rule))
@@ -113,13 +119,27 @@ def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, m
     return fig
 
 
+def _angles(label, values):
+    if hasattr(values, "history"):
+        if "angle" not in values.history:
+            raise ValueError(f"angles[{label!r}] is a run without recorded angles "
+                             "(train it with compare=...)")
+        return values.history.iteration, np.asarray(values.history.angle, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"angles[{label!r}] must be 1-D, got shape {v.shape}")
+    return np.arange(v.size), v
+
+
 def plot_update_angles(angles, *, log=True):
     """Angles (degrees) between the updates of two rules over training.
 
     Parameters
     ----------
     angles : dict
-        ``{label: 1-D array of angles}``, e.g. ``{"dW1 vs dW2": res.history.angle}``.
+        ``{label: 1-D array of angles}``, e.g. ``{"dW1 vs dW2": res.history.angle}``
+        (drawn against 0, 1, 2, ...), or ``{label: run}`` with a run that recorded
+        angles (``compare=...``; drawn against ``run.history.iteration``).
     log : bool
         Also draw a second panel with a logarithmic angle axis (for angles near 0).
 
@@ -132,12 +152,10 @@ def plot_update_angles(angles, *, log=True):
     fig, axes = new_figure(2 if log else 1, squeeze=False)
     palette = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e"]
     for k, (label, values) in enumerate(angles.items()):
-        v = np.asarray(values, dtype=np.float64)
-        if v.ndim != 1:
-            raise ValueError(f"angles[{label!r}] must be 1-D, got shape {v.shape}")
-        axes[0, 0].plot(v, color=palette[k % 4], label=label)
+        it, v = _angles(label, values)
+        axes[0, 0].plot(it, v, color=palette[k % 4], label=label)
         if log:
-            axes[0, 1].semilogy(np.maximum(v, 1e-6), color=palette[k % 4], label=label)
+            axes[0, 1].semilogy(it, np.maximum(v, 1e-6), color=palette[k % 4], label=label)
     axes[0, 0].set(xlabel="iteration", ylabel="angle (degrees)", ylim=(0, 90))
     axes[0, 0].legend(fontsize=8)
     if log:
