@@ -45,10 +45,11 @@ from ._progress import progress_bar
 from ._result import Result
 
 __all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "plot_sweep",
+           "paper_configs", "as_train_result",
            "SweepResult", "InlineExecutor"]
 
 _COMMON_KEYS = {"task", "rule", "lr", "n_iter", "seed", "batch_size", "record_every", "sleep",
-                "init_rho", "eig_every", "eval_every", "compare"}
+                "init_rho", "eig_every", "eval_every", "compare", "check_stability"}
 _TASK_KEYS = {"linear": {"N", "m", "input_scale", "teacher_rho", "noise"},
               "digits": {"N", "test_fraction"},
               "mnist": {"N"}}
@@ -164,6 +165,87 @@ def config_key(config):
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+_PAPER_RATES = {"linear": {rule: [0.03, 0.1, 0.3, 1.0, 3.0] for rule in ("dW1", "dW2", "dW3")},
+                "classification": {"dW1": [0.001, 0.0025, 0.005, 0.01, 0.025],
+                                   "dW3": [0.01, 0.025, 0.05, 0.1, 0.25]}}
+
+
+def paper_configs(task):
+    """The paper's experiments at their full size, as sweep configurations (MATH.md section 6).
+
+    Parameters
+    ----------
+    task : {"linear", "digits", "mnist"}
+        * ``"linear"``: N = 200, m = 100, dW1, dW2 and dW3 at eta in {0.03, 0.1, 0.3,
+          1, 3}, 3500 full-batch iterations; the loss every 5 iterations, max Re
+          lambda(W) every 50; dW2 runs record the angle to dW1's step, dW3 runs the
+          angle to dW2's (15 runs).
+        * ``"digits"``: N = 300 on scikit-learn's 8x8 digits, batches of 256, 350
+          iterations; the paper's MNIST rates (dW1: {0.001, 0.0025, 0.005, 0.01,
+          0.025}, dW3: {0.01, 0.025, 0.05, 0.1, 0.25}); the loss every iteration,
+          max Re lambda(W) every 10, test accuracy every 25, and the fraction of
+          test images whose fixed point is unstable at the end (10 runs).
+        * ``"mnist"``: the same on MNIST with the paper's batches of 512 for three
+          epochs (352 iterations); needs the MNIST files (10 runs).
+
+    Returns
+    -------
+    list of dict
+    """
+    if task == "linear":
+        compare = {"dW2": "dW1", "dW3": "dW2"}
+        return [{"task": "linear", "N": 200, "m": 100, "rule": rule, "lr": lr, "n_iter": 3500,
+                 "seed": 0, "record_every": 5, "eig_every": 50,
+                 **({"compare": compare[rule]} if rule in compare else {})}
+                for rule, lrs in _PAPER_RATES["linear"].items() for lr in lrs]
+    if task in ("digits", "mnist"):
+        size = {"digits": (256, 350), "mnist": (512, 352)}[task]
+        return [{"task": task, "N": 300, "rule": rule, "lr": lr, "batch_size": size[0],
+                 "n_iter": size[1], "seed": 0, "record_every": 1, "eig_every": 10,
+                 "eval_every": 25, "check_stability": True}
+                for rule, lrs in _PAPER_RATES["classification"].items() for lr in lrs]
+    raise ValueError(f"task must be 'linear', 'digits' or 'mnist', got {task!r}")
+
+
+def as_train_result(record):
+    """A stored run (a record of :func:`load_results` or ``sweep(...).results``) in the
+    shape of :class:`fpnotes.training.TrainResult`, for the plotting functions.
+
+    Parameters
+    ----------
+    record : dict
+        ``{"key", "config", "result"}``.
+
+    Returns
+    -------
+    Result with ``rule``, ``lr``, ``diverged``, ``message``, ``iterations``,
+    ``history`` (``iteration``, ``loss`` and, if recorded, ``angle``: every
+    ``record_every`` iterations; missing values are NaN), ``eig`` (``iteration``, ``max_real``) and
+    ``test`` (``iteration``, ``accuracy``), plus ``final_loss``,
+    ``test_accuracy`` and ``unstable_fraction`` when stored. Training losses are
+    those *before* each recorded update, as in ``TrainResult.history``.
+    """
+    if not (isinstance(record, dict) and {"config", "result"} <= set(record)):
+        raise TypeError("record must be a stored run {'key', 'config', 'result'}")
+    config, out = record["config"], record["result"]
+
+    def array(name, dtype=np.float64):
+        return np.array([np.nan if v is None else v for v in out.get(name, [])], dtype=dtype)
+
+    history = Result(iteration=array("loss_iterations", int), loss=array("losses"))
+    if "angles" in out:
+        history["angle"] = array("angles")
+    return Result(
+        rule=config["rule"], lr=config["lr"], diverged=out["diverged"],
+        message=out["message"], iterations=out["iterations"],
+        final_loss=np.nan if out.get("final_loss") is None else out["final_loss"],
+        test_accuracy=out.get("test_accuracy"), unstable_fraction=out.get("unstable_fraction"),
+        history=history,
+        eig=Result(iteration=array("eig_iterations", int), max_real=array("max_real_eigs")),
+        test=Result(iteration=array("test_iterations", int), accuracy=array("test_accuracies")),
+    )
+
+
 # ----------------------------------------------------------------------------- one run
 
 def run_config(config):
@@ -180,7 +262,9 @@ def run_config(config):
         iterations; default ``max(1, n_iter // 50)``), ``eig_every``, ``eval_every``
         and ``compare`` (passed to :func:`fpnotes.train`: record the largest real
         part of W's eigenvalues, the test accuracy, and the angle to another rule's
-        step), ``sleep`` (seconds to sleep before training; for tests and
+        step), ``check_stability`` (True: at the final W, the fraction of test
+        patterns -- training patterns without a test set -- whose fixed point is
+        unstable for the dynamics), ``sleep`` (seconds to sleep before training; for tests and
         demonstrations), ``init_rho`` and the other keyword arguments of the task
         functions. ``"mnist"`` is the paper's setup
         (``mnist_task``); it needs the MNIST files (downloaded once by
@@ -196,7 +280,9 @@ def run_config(config):
         without a test set), ``wall_time`` (seconds). With ``eig_every``:
         ``eig_iterations`` and ``max_real_eigs``; with ``eval_every`` (and a test
         set): ``test_iterations`` and ``test_accuracies``; with ``compare``:
-        ``angles`` (degrees, every ``record_every`` iterations, aligned with ``losses``).
+        ``angles`` (degrees, every ``record_every`` iterations, aligned with ``losses``);
+        with ``check_stability``: ``unstable_fraction`` (None if some fixed point
+        was not found).
     """
     from .losses import get_loss
     from .solvers import fixed_point
@@ -245,11 +331,14 @@ def run_config(config):
         out = loss_fn(fp.r, task.targets, readout) if readout is not None \
             else loss_fn(fp.r, task.targets)
         final_loss = out.loss
+    extra = _traces(res, config, every)
     losses = np.asarray(res.history["loss"])[::every]
     test_acc = res.test.get("accuracy")
     test_acc = float(test_acc[-1]) if test_acc is not None and len(test_acc) else None
+    if config.get("check_stability"):
+        extra["unstable_fraction"] = _unstable_fraction(res.W, task)
     return {
-        **_traces(res, config, every),
+        **extra,
         "final_loss": _finite_or_none(final_loss),
         "loss_iterations": list(range(0, len(res.history["loss"]), every)),
         "losses": [_finite_or_none(v) for v in losses],
@@ -274,6 +363,23 @@ def _traces(res, config, every):
     if config.get("compare"):
         out["angles"] = [_finite_or_none(v) for v in np.asarray(res.history["angle"])[::every]]
     return out
+
+
+def _unstable_fraction(W, task, chunk=64):
+    """Fraction of (test) patterns whose fixed point at W is unstable for the dynamics."""
+    from .solvers import fixed_point
+    from .stability import stability
+
+    X = task.get("X_test")
+    X = task.X if X is None else X
+    fp = fixed_point(W, X, task.f, on_fail="ignore")
+    if not fp.converged:
+        return None
+    # chunks of patterns bound the memory of the (chunk, N, N) eigenproblems
+    stable = np.concatenate([stability(W, fp.r[:, j:j + chunk], X[:, j:j + chunk],
+                                       task.f).continuous_stable
+                             for j in range(0, X.shape[1], chunk)])
+    return float(np.mean(~stable))
 
 
 def mnist_task(N=300, *, seed=0, init_rho=0.5):

@@ -20,10 +20,19 @@ CAPTION = re.compile(r"\*\*Figure ([0-9A-Z]+)\.(\d+)\.\*\*")
 LONG_CELL_SECONDS = 10.0
 
 
+APPENDICES = {"appendix_sweeps": "A", "appendix_full_size": "B"}  # in the order of _toc.yml
+
+
 def chapter_label(path: Path) -> str:
     """'01_fixed_points' -> '1'; 'appendix_sweeps' -> 'A'."""
     prefix = path.stem.split("_", 1)[0]
-    return str(int(prefix)) if prefix.isdigit() else "A"
+    return str(int(prefix)) if prefix.isdigit() else APPENDICES[path.stem]
+
+
+def test_appendix_letters_follow_the_table_of_contents():
+    toc = (BOOK.parent / "_toc.yml").read_text()
+    listed = [stem for stem in re.findall(r"file: book/(appendix_\w+)", toc)]
+    assert listed == sorted(APPENDICES, key=APPENDICES.get)
 
 
 def has_output(cell, mime):

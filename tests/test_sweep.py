@@ -9,7 +9,16 @@ import pytest
 
 import fpnotes
 import fpnotes.sweep as sw
-from fpnotes.sweep import InlineExecutor, config_key, grid, load_results, run_config, sweep
+from fpnotes.sweep import (
+    InlineExecutor,
+    as_train_result,
+    config_key,
+    grid,
+    load_results,
+    paper_configs,
+    run_config,
+    sweep,
+)
 
 TINY = dict(task="linear", N=8, m=4, n_iter=10)
 
@@ -93,6 +102,54 @@ def test_run_config_records_optional_traces():
     assert digits["test_iterations"] == [0, 2, 3]
     assert digits["test_accuracies"][-1] == digits["test_accuracy"]
     assert "angles" not in digits and "max_real_eigs" not in digits
+
+
+def test_run_config_checks_stability_of_the_final_fixed_points():
+    stable = run_config({**TINY, "rule": "dW3", "lr": 0.5, "check_stability": True})
+    assert stable["unstable_fraction"] == 0.0
+    # a linear network with gain 1 is unstable for every pattern once max Re lambda(W) > 1
+    unstable = run_config({**TINY, "rule": "dW1", "lr": 1.0, "n_iter": 0, "init_rho": 3.0,
+                           "seed": 1, "check_stability": True})
+    assert unstable["max_real_eig"] > 1 and unstable["unstable_fraction"] == 1.0
+    digits = run_config({"task": "digits", "N": 20, "rule": "dW3", "lr": 0.05, "n_iter": 2,
+                         "batch_size": 64, "check_stability": True})
+    assert digits["unstable_fraction"] == 0.0
+
+
+def test_paper_configs_are_valid_and_distinct():
+    sizes = {"linear": 15, "digits": 10, "mnist": 10}
+    for task, size in sizes.items():
+        configs = paper_configs(task)
+        assert len(configs) == size == len({config_key(c) for c in configs})
+    linear = paper_configs("linear")
+    assert {(c["N"], c["m"], c["n_iter"]) for c in linear} == {(200, 100, 3500)}
+    assert {c.get("compare") for c in linear if c["rule"] == "dW3"} == {"dW2"}
+    # every key is one run_config accepts: run each task's first config, shrunk
+    for task in ("linear", "digits"):
+        out = run_config({**paper_configs(task)[0], "N": 12, "n_iter": 2})
+        assert out["iterations"] == 2
+    with pytest.raises(ValueError, match="task"):
+        paper_configs("cifar")
+
+
+def test_as_train_result_feeds_the_plotting_functions(tmp_path):
+    from fpnotes.plotting.classification import plot_classification_runs
+    from fpnotes.plotting.reparam import plot_rule_comparison_curves
+
+    config = {"task": "digits", "N": 15, "rule": "dW3", "lr": 0.05, "n_iter": 4,
+              "batch_size": 32, "record_every": 2, "eig_every": 2, "eval_every": 2}
+    (record,) = sweep([config], store=tmp_path, executor="inline").results
+    run = as_train_result(record)
+    assert (run.rule, run.lr, run.iterations, run.diverged) == ("dW3", 0.05, 4, False)
+    assert run.history.iteration.tolist() == [0, 2] and run.history.loss.shape == (2,)
+    assert "angle" not in run.history
+    assert run.eig.iteration.tolist() == [0, 2, 4] and run.test.iteration.tolist() == [0, 2, 4]
+    assert run.test.accuracy[-1] == run.test_accuracy
+    plot_classification_runs([run])
+    fig = plot_rule_comparison_curves({("dW3", 0.05): run})
+    assert fig.axes[0].lines[0].get_xdata().tolist() == [0, 2]
+    with pytest.raises(TypeError, match="stored run"):
+        as_train_result({"result": {}})
 
 
 @pytest.mark.parametrize("config, match", [
@@ -311,3 +368,28 @@ def test_plot_sweep(tmp_path):
         sw.plot_sweep(out.results, y="accuracy")
     with pytest.raises(ValueError, match="at least one"):
         sw.plot_sweep([None])
+
+
+# --------------------------------------------------------------------------- the book's stored runs
+
+FULL_SIZE = os.path.join(os.path.dirname(__file__), os.pardir, "book", "results", "full_size")
+
+
+def test_the_book_stores_every_full_size_run():
+    stored = {r["key"]: r for r in load_results(FULL_SIZE)}
+    configs = paper_configs("linear") + paper_configs("digits")
+    assert sorted(stored) == sorted(config_key(c) for c in configs)
+    for c in configs:
+        assert stored[config_key(c)]["config"] == sw._canonical(c)
+
+
+@pytest.mark.parametrize("task, rule, lr, n_iter", [("linear", "dW1", 1.0, 200),
+                                                    ("digits", "dW3", 0.25, 15)])
+def test_stored_full_size_runs_start_as_the_code_runs_now(task, rule, lr, n_iter):
+    """The first iterations of a stored run, recomputed: the store is not stale."""
+    (config,) = [c for c in paper_configs(task) if (c["rule"], c["lr"]) == (rule, lr)]
+    (record,) = [r for r in load_results(FULL_SIZE) if r["key"] == config_key(config)]
+    fresh = run_config({**config, "n_iter": n_iter})
+    k = len(fresh["losses"])
+    assert k == n_iter // config["record_every"]
+    np.testing.assert_allclose(fresh["losses"][:k], record["result"]["losses"][:k], rtol=1e-6)
