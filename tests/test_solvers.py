@@ -194,3 +194,31 @@ def test_auto_last_fallback_polishes_slowly_settling_dynamics():
     # dynamics that run away are not polished: Newton would find the unstable fixed point
     away = solvers._settle(1.5 * np.eye(3), X, act, R0.copy(), tol=1e-10, max_iter=50)
     assert fp.residual(1.5 * np.eye(3), away.r, X, "linear").min() > 1
+
+
+def test_auto_prefers_the_fixed_point_the_dynamics_settle_at():
+    """Neuron 1 is bistable (w = 2) with an unstable fixed point near r = 0, which is where
+    Newton from r0 = 0 lands; the rotating pair (eigenvalues +-3i) makes plain iteration
+    fail, so auto needs its fallbacks. The dynamics from r0 settle at r1 = 0.96."""
+    W = np.array([[2.0, 0, 0], [0, 0, -3.0], [0, 3.0, 0]])
+    x = np.array([[0.05], [0.1], [0.1]])
+    newton = fp.fixed_point(W, x, method="newton")
+    assert newton.r[0, 0] == pytest.approx(-0.0503, abs=1e-3)
+    assert not fp.stability(W, newton.r, x).continuous_stable[0]
+    auto = fp.fixed_point(W, x)
+    assert auto.converged and auto.method.endswith("euler")
+    assert auto.r[0, 0] == pytest.approx(0.9622, abs=1e-3)
+    assert fp.stability(W, auto.r, x).continuous_stable[0]
+    np.testing.assert_allclose(auto.r, fp.fixed_point(W, x, method="euler").r, atol=1e-8)
+
+
+def test_auto_keeps_an_unstable_fixed_point_when_the_dynamics_never_settle():
+    """Purely rotating dynamics (eigenvalues +-3i at gain 1 around the origin, no input):
+    r = 0 is the only fixed point, unstable, and the dynamics circle on a limit cycle."""
+    W = np.array([[1.5, -3.0], [3.0, 1.5]])
+    x = np.full((2, 1), 1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = fp.fixed_point(W, x)
+    assert auto.converged and fp.residual(W, auto.r, x).max() <= 1e-10
+    assert not fp.stability(W, auto.r, x).continuous_stable[0]
