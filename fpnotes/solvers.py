@@ -127,10 +127,10 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         that is still settling slowly). Plain iteration comes first because it
         is the cheapest per step and, for the disc-shaped spectra of random W,
         no Krylov or Anderson method converges faster (the best polynomial on a
-        disc around 1 is (1 - z)^k). A network can have several fixed points;
-        where Newton or Anderson land on an unstable one, auto also runs the
-        dynamics from ``r0`` and returns the stable fixed point they settle at,
-        if they settle: the response the network would actually show.
+        disc around 1 is (1 - z)^k). Where a network has several fixed points,
+        Newton returns the one it reaches from ``r0``, which may be unstable
+        even though the dynamics would settle at another: check with
+        ``fpnotes.stability`` (``train(require_stable=True)`` does).
     tol : float
         Tolerance on the per-pattern residual ``max|r - f(W r + x)|``.
     max_iter : int, optional
@@ -535,45 +535,24 @@ def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
                    give_up=True)
     methods = ["iterate"]
     todo = np.flatnonzero(~res.pop("ok"))
-    solved = []  # patterns that Newton or Anderson solved (iteration only finds stable ones)
     fallbacks = (("newton", _newton, {}),
-                 ("anderson", _anderson, {"damping": 0.5, "memory": 10}))
+                 ("anderson", _anderson, {"damping": 0.5, "memory": 10}),
+                 ("euler", _settle, {}))
     for name, run, kw in fallbacks:
         if todo.size == 0:
             break
         methods.append(name)
         # Restart from the caller's guess: where iteration diverged or stalled its
         # last iterate is a worse start than r0 (a warm start, or zeros).
-        sub = run(W, X[:, todo], act, R0[:, todo].copy(), tol=tol, max_iter=None, **kw)
+        start = R0[:, todo].copy()
+        kw = {"max_iter": None, **kw}
+        sub = run(W, X[:, todo], act, start, tol=tol, **kw)
         res.r[:, todo] = sub.r
         res.work += sub.work * todo.size / X.shape[1] + todo.size / X.shape[1]
         res.iterations += sub.iterations
-        left = _unconverged(res.r, W, X, act, tol)
-        solved.append(np.setdiff1d(todo, left))
-        todo = left
-    checked = np.concatenate(solved) if solved else todo[:0]
-    unstable = _unstable(res.r, W, X, act, checked)
-    res.work += checked.size * 5 * X.shape[0] / X.shape[1]  # ~10 N^3 flops per eigenproblem
-    settle = np.union1d(todo, unstable)
-    if settle.size:
-        methods.append("euler")
-        sub = _settle(W, X[:, settle], act, R0[:, settle].copy(), tol=tol)
-        # an unstable fixed point is replaced only where the dynamics did settle
-        take = np.isin(settle, todo) | (_residuals(sub.r, W, X[:, settle], act) <= tol)
-        res.r[:, settle[take]] = sub.r[:, take]
-        res.work += sub.work * settle.size / X.shape[1]
-        res.iterations += sub.iterations
+        todo = _unconverged(res.r, W, X, act, tol)
     res.method = "+".join(methods)
     return res
-
-
-def _unstable(R, W, X, act, cols):
-    """The columns in ``cols`` whose fixed point is unstable for the dynamics."""
-    if cols.size == 0:
-        return cols
-    G = act.df(W @ R[:, cols] + X[:, cols])
-    lam = np.linalg.eigvals(G.T[:, :, None] * W)  # G_i W, one eigenproblem per pattern
-    return cols[lam.real.max(axis=1) >= 1]
 
 
 def _settle(W, X, act, R0, *, tol, max_iter=None, **_):
