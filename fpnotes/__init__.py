@@ -23,7 +23,13 @@ from .solvers import (
     residual,
     simulate,
 )
-from .stability import jacobian_eigenvalues, max_real_eig, spectral_radius, stability
+from .stability import (
+    jacobian_eigenvalues,
+    max_real_eig,
+    spectral_radius,
+    stability,
+    unstable_patterns,
+)
 from .tasks import digits_task, linear_task, random_weights
 from .training import TrainResult, train, train_task
 
@@ -48,7 +54,7 @@ __all__ = [
     "RULES", "Rule", "angle", "metric", "metric_inverse", "reparameterized_map", "step", "update",
     "METHODS", "ConvergenceWarning", "FixedPointError", "FixedPointResult", "fixed_point",
     "residual", "simulate",
-    "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability",
+    "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability", "unstable_patterns",
     "digits_task", "linear_task", "random_weights",
     "TrainResult", "train", "train_task",
     "sweep",

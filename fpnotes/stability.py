@@ -17,7 +17,8 @@ from ._result import Result
 from ._validation import as_patterns, as_weights
 from .activations import as_activation
 
-__all__ = ["stability", "jacobian_eigenvalues", "max_real_eig", "spectral_radius"]
+__all__ = ["stability", "jacobian_eigenvalues", "unstable_patterns", "max_real_eig",
+           "spectral_radius"]
 
 
 def jacobian_eigenvalues(W, G):
@@ -37,6 +38,28 @@ def jacobian_eigenvalues(W, G):
     G, vector = as_patterns(G, W.shape[0], "G")
     lam = np.linalg.eigvals(G.T[:, :, None] * W) - 1.0
     return lam[0] if vector else lam
+
+
+def unstable_patterns(W, G, chunk=64):
+    """Indices of the patterns whose fixed point is unstable for the dynamics.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    G : array_like, shape (N, m)
+        Gains f'(z) at the fixed points (``fixed_point(...).gains``).
+    chunk : int
+        Patterns per batch of eigenproblems; bounds the (chunk, N, N) memory.
+
+    Returns
+    -------
+    ndarray of int
+        The i with some eigenvalue of the Jacobian -I + G_i W of real part >= 0.
+    """
+    G, _ = as_patterns(G, as_weights(W).shape[0], "G")
+    unstable = [jacobian_eigenvalues(W, G[:, j:j + chunk]).real.max(axis=1) >= 0
+                for j in range(0, G.shape[1], chunk)]
+    return np.flatnonzero(np.concatenate(unstable))
 
 
 def stability(W, R, X, f="tanh"):

@@ -365,21 +365,17 @@ def _traces(res, config, every):
     return out
 
 
-def _unstable_fraction(W, task, chunk=64):
+def _unstable_fraction(W, task):
     """Fraction of (test) patterns whose fixed point at W is unstable for the dynamics."""
     from .solvers import fixed_point
-    from .stability import stability
+    from .stability import unstable_patterns
 
     X = task.get("X_test")
     X = task.X if X is None else X
     fp = fixed_point(W, X, task.f, on_fail="ignore")
     if not fp.converged:
         return None
-    # chunks of patterns bound the memory of the (chunk, N, N) eigenproblems
-    stable = np.concatenate([stability(W, fp.r[:, j:j + chunk], X[:, j:j + chunk],
-                                       task.f).continuous_stable
-                             for j in range(0, X.shape[1], chunk)])
-    return float(np.mean(~stable))
+    return unstable_patterns(W, fp.gains).size / X.shape[1]
 
 
 def mnist_task(N=300, *, seed=0, init_rho=0.5):

@@ -17,7 +17,7 @@ from ._validation import as_patterns, as_weights, check_lr
 from .losses import get_loss
 from .rules import RULES, angle, step
 from .solvers import ConvergenceWarning, fixed_point
-from .stability import max_real_eig
+from .stability import max_real_eig, unstable_patterns
 
 __all__ = ["train", "train_task", "TrainResult"]
 
@@ -129,7 +129,7 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
             diverged = True
             break
         if require_stable:
-            unstable = _unstable_patterns(W, fp.gains)
+            unstable = unstable_patterns(W, fp.gains)
             if unstable.size:
                 message = (f"diverged at iteration {it}: the fixed point of {unstable.size} of "
                            f"{Xb.shape[1]} patterns is unstable (the dynamics do not settle "
@@ -185,11 +185,6 @@ def train_task(task, rule, lr, n_iter, **kwargs):
                     X_test=task.get("X_test"), targets_test=task.get("targets_test"))
     defaults.update(kwargs)
     return train(task.W0, task.X, task.targets, rule=rule, lr=lr, n_iter=n_iter, **defaults)
-
-
-def _unstable_patterns(W, G):
-    lam = np.linalg.eigvals(G.T[:, :, None] * W)  # eigenvalues of G_i W, per pattern
-    return np.flatnonzero(lam.real.max(axis=1) >= 1)
 
 
 def _solve(W, X, f, solver, R_prev):

@@ -123,6 +123,21 @@ def test_stability_flags():
     np.testing.assert_allclose(np.sort_complex(st.eigenvalues[1]), np.sort_complex(lam),
                                atol=1e-10)
     assert fp.spectral_radius(W) == pytest.approx(np.abs(np.linalg.eigvals(W)).max())
+
+
+def test_unstable_patterns_agrees_with_stability_across_chunks():
+    rng = np.random.default_rng(1)
+    N, m = 12, 9
+    W = 2.0 * rng.standard_normal((N, N)) / np.sqrt(N)
+    G = rng.uniform(0.0, 1.0, (N, m))
+    G[:, :3] *= 0.05  # small gains: G_i W well inside the stable region
+    lam = fp.jacobian_eigenvalues(W, G)
+    expected = np.flatnonzero(lam.real.max(axis=1) >= 0)
+    assert 0 < expected.size < m and not set(expected) & {0, 1, 2}
+    for chunk in (1, 4, 64):
+        np.testing.assert_array_equal(fp.unstable_patterns(W, G, chunk=chunk), expected)
+    with pytest.raises(ValueError, match="at least one pattern"):
+        fp.unstable_patterns(W, G[:, :0])
     assert fp.max_real_eig(np.diag([0.3, 1.2])) == pytest.approx(1.2)
 
 
