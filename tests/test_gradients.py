@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from conftest import central_difference, random_net, rotational_net
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import fpnotes as fp
@@ -112,6 +112,8 @@ def test_bptt_is_the_exact_gradient_of_the_simulated_loss():
 @settings(max_examples=25, deadline=None)
 @given(N=st.integers(2, 8), m=st.integers(1, 4), seed=st.integers(0, 10_000),
        rho=st.floats(0.1, 0.8))
+# a pattern whose residual sat at tol: auto called it converged, _finish did not
+@example(N=4, m=4, seed=4574, rho=0.5754033881104498)
 def test_property_gradient_is_directional_derivative(N, m, seed, rho):
     W, X, rng = random_net(N, m, rho=rho, seed=seed)
     Y = rng.standard_normal((N, m))
