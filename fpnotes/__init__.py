@@ -13,10 +13,21 @@ from .activations import ACTIVATIONS, Activation, Linear, ReLU, Tanh, as_activat
 from .gradients import adjoint, bptt_gradient, euclidean_gradient
 from .landscape import linear_loss, loss_along_line, loss_along_line_in_A, loss_on_plane
 from .losses import LOSSES, softmax_cross_entropy, squared_error
-from .rules import RULES, Rule, angle, metric, metric_inverse, reparameterized_map, step, update
+from .rules import (
+    RULES,
+    Rule,
+    StepError,
+    angle,
+    metric,
+    metric_inverse,
+    reparameterized_map,
+    step,
+    update,
+)
 from .solvers import (
     METHODS,
     ConvergenceWarning,
+    DivergenceWarning,
     FixedPointError,
     FixedPointResult,
     fixed_point,
@@ -51,9 +62,10 @@ __all__ = [
     "adjoint", "bptt_gradient", "euclidean_gradient",
     "linear_loss", "loss_along_line", "loss_along_line_in_A", "loss_on_plane",
     "LOSSES", "softmax_cross_entropy", "squared_error",
-    "RULES", "Rule", "angle", "metric", "metric_inverse", "reparameterized_map", "step", "update",
-    "METHODS", "ConvergenceWarning", "FixedPointError", "FixedPointResult", "fixed_point",
-    "residual", "simulate",
+    "RULES", "Rule", "StepError", "angle", "metric", "metric_inverse", "reparameterized_map",
+    "step", "update",
+    "METHODS", "ConvergenceWarning", "DivergenceWarning", "FixedPointError", "FixedPointResult",
+    "fixed_point", "residual", "simulate",
     "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability", "unstable_patterns",
     "digits_task", "linear_task", "random_weights",
     "TrainResult", "train", "train_task",

@@ -97,7 +97,9 @@ class Linear:
     linear = True
 
     def __init__(self, gain=1.0):
-        g = np.asarray(gain, dtype=np.float64)
+        from ._validation import _as_float_array
+
+        g = _as_float_array(gain, "gain")
         if g.ndim > 1:
             raise ValueError(
                 f"gain must be a scalar or a vector of shape (N,), got shape {g.shape}")
@@ -139,7 +141,7 @@ class Linear:
 ACTIVATIONS = {"tanh": Tanh, "linear": Linear, "relu": ReLU}
 
 
-def as_activation(f) -> Activation:
+def as_activation(f, N=None) -> Activation:
     """Return an activation object for a name or an object with ``f`` and ``df``.
 
     Parameters
@@ -148,13 +150,19 @@ def as_activation(f) -> Activation:
         ``"tanh"``, ``"linear"`` (gain 1), ``"relu"``, or an object that has
         callable ``f`` and ``df`` attributes (``linear`` defaults to False and
         ``name`` to the class name when missing).
+    N : int, optional
+        Number of neurons. When given, an activation that is not built in is
+        tried once on an (N, 1) probe: ``f`` and ``df`` must return real arrays
+        of the probe's shape (a ``df`` that returns None or a scalar is refused
+        here rather than failing deep inside a solver).
 
     Raises
     ------
     ValueError
         For an unknown name.
     TypeError
-        For an object that is neither a name nor provides ``f`` and ``df``.
+        For an object that is neither a name nor provides ``f`` and ``df``, or
+        whose methods return something other than a real array of z's shape.
     """
     if isinstance(f, str):
         try:
@@ -164,11 +172,30 @@ def as_activation(f) -> Activation:
             raise ValueError(f"unknown activation {f!r}; use one of {names} or an object "
                              "with f(z) and df(z) methods") from None
     if callable(getattr(f, "f", None)) and callable(getattr(f, "df", None)):
+        if N is not None and not isinstance(f, (Tanh, ReLU, Linear)):
+            _probe(f, N)
         return f
     raise TypeError(
         "f must be an activation name or an object with methods f(z) and df(z) "
         f"(see fpnotes.Activation), got {type(f).__name__}"
     )
+
+
+def _probe(act, N):
+    """Call a user's activation once on an (N, 1) array and check what comes back."""
+    z = np.linspace(-1.0, 1.0, N)[:, None]
+    for method in ("f", "df"):
+        try:
+            out = getattr(act, method)(z.copy())
+        except Exception as exc:  # noqa: BLE001 -- reported with the activation's name
+            raise TypeError(f"the activation's {method}(z) failed on an array of shape "
+                            f"{z.shape}: {type(exc).__name__}: {exc}") from exc
+        kind = getattr(getattr(out, "dtype", None), "kind", None)
+        if not isinstance(out, np.ndarray) or out.shape != z.shape or kind not in "biuf":
+            got = (f"an array of shape {out.shape} and dtype {out.dtype}"
+                   if isinstance(out, np.ndarray) else type(out).__name__)
+            raise TypeError(f"the activation's {method}(z) must return a real array of z's "
+                            f"shape {z.shape}, got {got}")
 
 
 def is_linear(act) -> bool:

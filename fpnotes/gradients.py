@@ -21,7 +21,15 @@ import numpy as np
 
 from ._krylov import batched_gmres
 from ._result import Result
-from ._validation import as_like, as_patterns, as_weights, check_choice
+from ._validation import (
+    as_like,
+    as_patterns,
+    as_weights,
+    check_choice,
+    check_int,
+    check_number,
+    check_positive,
+)
 from .activations import as_activation
 from .losses import get_loss
 from .solvers import ON_FAIL, ConvergenceWarning, FixedPointError
@@ -47,12 +55,17 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
         ``"lu"`` requires all columns of G to be equal (linear networks).
     tol : float
         Tolerance on the residual relative to ``max|delta|``.
+    max_iter : int >= 1, optional
+        Restarts of GMRES (``"krylov"``) or steps of ``"iterate"``.
     on_fail : {"warn", "raise", "ignore"}
+        What to do when the solve fails (a singular I - W^T G_i included: its
+        columns of ``u`` are NaN): warn with a ConvergenceWarning, raise
+        FixedPointError (the partial result as ``.result``), or only report it.
 
     Returns
     -------
     Result with ``u`` (N, m), ``converged``, ``residual`` (relative, max over
-    patterns), ``method``.
+    patterns), ``method``, ``message``.
     """
     W = as_weights(W)
     N = W.shape[0]
@@ -60,6 +73,8 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
     D = as_like(delta, G.shape, "delta")
     check_choice(method, ADJOINT_METHODS, "adjoint method")
     check_choice(on_fail, ON_FAIL, "on_fail")
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", minimum=1, optional=True)
     m = G.shape[1]
     U = X0 = None
     same_gain = bool(np.all(G == G[:, :1]))
@@ -75,13 +90,26 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
                                      give_up=True)
             method = "iterate" if ok else "krylov"
             X0 = None if ok or not np.all(np.isfinite(U)) else U
+    singular = False
     if method == "lu":
         if not same_gain:
             raise ValueError("adjoint method 'lu' needs the same gains for every pattern "
                              "(a linear network); use 'batched_lu' or 'krylov'")
-        U = np.linalg.solve(np.eye(N) - W.T * G[:, 0], D)
+        try:
+            U = np.linalg.solve(np.eye(N) - W.T * G[:, 0], D)
+        except np.linalg.LinAlgError:
+            U, singular = np.full_like(D, np.nan), True
     elif method == "batched_lu":
-        U = np.linalg.solve(np.eye(N) - W.T[None] * G.T[:, None, :], D.T[..., None])[..., 0].T
+        J = np.eye(N) - W.T[None] * G.T[:, None, :]
+        try:
+            U = np.linalg.solve(J, D.T[..., None])[..., 0].T
+        except np.linalg.LinAlgError:  # one singular pattern fails the batch: solve each
+            U, singular = np.full_like(D, np.nan), True
+            for i in range(m):
+                try:
+                    U[:, i] = np.linalg.solve(J[i], D[:, i])
+                except np.linalg.LinAlgError:
+                    pass
     elif method == "krylov":
         def mv(V, cols):
             return V - W.T @ (G[:, cols] * V)
@@ -92,11 +120,14 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
     with np.errstate(all="ignore"):
         res = np.abs(U - D - W.T @ (G * U)).max() / max(np.abs(D).max(), 1e-300)
     converged = bool(np.isfinite(res) and res <= max(tol, 1e-9))
-    out = Result(u=U, converged=converged, residual=float(res), method=method)
+    msg = f"adjoint solve ({method}) converged: relative residual {res:.2e}"
     if not converged:
         msg = (f"adjoint solve ({method}) did not converge: relative residual {res:.2e} > "
                f"{tol:.0e}" + (" (recurrent backpropagation diverges once the spectral radius "
-                               "of G W reaches 1)" if method == "iterate" else ""))
+                               "of G W reaches 1)" if method == "iterate" else "")
+               + (" (I - W^T G is singular: no adjoint)" if singular else ""))
+    out = Result(u=U, converged=converged, residual=float(res), method=method, message=msg)
+    if not converged:
         if on_fail == "raise":
             raise FixedPointError(msg, out)
         if on_fail == "warn":
@@ -144,9 +175,9 @@ def euclidean_gradient(W, X, r, delta, f="tanh", *, adjoint_method="auto", tol=1
     ndarray, shape (N, N)
         (1/m) sum_i G_i u_i r_i^T.
     """
-    act = as_activation(f)
     W = as_weights(W)
     N = W.shape[0]
+    act = as_activation(f, N)
     X, _ = as_patterns(X, N)
     R = as_like(r, X.shape, "r")
     D = as_like(delta, X.shape, "delta")
@@ -182,23 +213,34 @@ def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error
 
     Returns
     -------
-    Result with ``gradient`` (N, N), ``loss`` (at r_T), ``r`` (r_T, (N, m)).
+    Result with ``gradient`` (N, N), ``loss`` (at r_T), ``r`` (r_T, (N, m)) and
+    ``diverged`` (True when the forward pass overflowed: then ``loss`` and
+    ``gradient`` are NaN).
     """
-    act = as_activation(f)
     W = as_weights(W)
+    act = as_activation(f, W.shape[0])
     X, _ = as_patterns(X, W.shape[0])
-    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    steps = check_int(steps, "steps", minimum=1)
+    h = check_number(h, "h", low=0.0, high=1.0)
     loss_fn = get_loss(loss)
     rs = np.empty((steps + 1,) + X.shape)
     rs[0] = 0.0
-    for t in range(steps):
-        rs[t + 1] = (1 - h) * rs[t] + h * act.f(W @ rs[t] + X)
-    out = loss_fn(rs[-1], targets, readout) if readout is not None else loss_fn(rs[-1], targets)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            rs[t + 1] = (1 - h) * rs[t] + h * act.f(W @ rs[t] + X)
+    if not np.all(np.isfinite(rs[-1])):
+        # the dynamics ran away: there is no loss to differentiate (still check targets)
+        _call_loss(loss_fn, np.zeros_like(X), targets, readout)
+        return Result(gradient=np.full_like(W, np.nan), loss=np.nan, r=rs[-1], diverged=True)
+    out = _call_loss(loss_fn, rs[-1], targets, readout)
     lam = out.delta / X.shape[1]
     grad = np.zeros_like(W)
     for t in range(steps - 1, -1, -1):
         gl = act.df(W @ rs[t] + X) * lam
         grad += h * gl @ rs[t].T
         lam = (1 - h) * lam + h * (W.T @ gl)
-    return Result(gradient=grad, loss=out.loss, r=rs[-1])
+    return Result(gradient=grad, loss=out.loss, r=rs[-1], diverged=False)
+
+
+def _call_loss(loss_fn, R, targets, readout):
+    return loss_fn(R, targets, readout) if readout is not None else loss_fn(R, targets)

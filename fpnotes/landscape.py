@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._result import Result
-from ._validation import as_patterns, as_weights
+from ._validation import as_like, as_patterns, as_real_array, as_weights
 from .activations import as_activation, is_linear
 
 __all__ = ["loss_along_line", "loss_on_plane", "loss_along_line_in_A", "linear_loss"]
@@ -24,10 +24,36 @@ def _gain_inverse(f, N):
     return np.diag(1.0 / g)
 
 
+def _targets(Y, X):
+    """Y in the shape of X ((N,) stands for (N, 1)); never broadcast a (1, m) target."""
+    return as_like(Y, X.shape, "Y")
+
+
+def _grid(ts, name):
+    ts = as_real_array(ts, name)
+    if ts.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of numbers, got shape {ts.shape}")
+    return ts
+
+
 def linear_loss(W, X, Y, f="linear"):
-    """``J(W) = (1/m) ||A X - Y||_F^2`` with ``A = (G^{-1} - W)^{-1}``; inf where singular."""
+    """``J(W) = (1/m) ||A X - Y||_F^2`` with ``A = (G^{-1} - W)^{-1}``; inf where singular.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    X, Y : array_like, shape (N, m) (or (N,))
+        Inputs and targets, the same shape.
+    f : str or Activation
+        A linear activation.
+
+    Returns
+    -------
+    float
+    """
     W = as_weights(W)
     X, _ = as_patterns(X, W.shape[0])
+    Y = _targets(Y, X)
     P = _gain_inverse(f, W.shape[0]) - W
     try:
         R = np.linalg.solve(P, X)
@@ -56,11 +82,14 @@ def loss_along_line(W_star, W1, ts, X, Y, f="linear"):
     Result with ``t`` (T,), ``loss`` (T,), ``max_real`` (T,) (max Re lambda(W)),
     ``stable`` (T,) bool (max Re lambda(G W) < 1: the fixed point is stable).
     """
-    W_star, W1 = as_weights(W_star, "W_star"), as_weights(W1, "W1")
+    W_star = as_weights(W_star, "W_star")
+    W1 = as_like(W1, W_star.shape, "W1")
     N = W_star.shape[0]
     X, _ = as_patterns(X, N)
+    Y = _targets(Y, X)
+    ts = _grid(ts, "ts")
     Ws = _line_points(W_star, W1, ts)
-    return _evaluate(Ws, X, Y, f, np.asarray(ts, dtype=np.float64))
+    return _evaluate(Ws, X, Y, f, ts)
 
 
 def _evaluate(Ws, X, Y, f, t):
@@ -105,9 +134,11 @@ def loss_on_plane(W_star, W1, W2, t1, t2, X, Y, f="linear"):
     Result with ``t1`` (A,), ``t2`` (B,), ``loss`` (B, A) and ``stable`` (B, A)
     (rows index t2 so that ``plt.contourf(t1, t2, loss)`` draws it directly).
     """
-    W_star, W1, W2 = (as_weights(w, n) for w, n in ((W_star, "W_star"), (W1, "W1"), (W2, "W2")))
+    W_star = as_weights(W_star, "W_star")
+    W1, W2 = as_like(W1, W_star.shape, "W1"), as_like(W2, W_star.shape, "W2")
     X, _ = as_patterns(X, W_star.shape[0])
-    t1, t2 = np.asarray(t1, dtype=np.float64), np.asarray(t2, dtype=np.float64)
+    Y = _targets(Y, X)
+    t1, t2 = _grid(t1, "t1"), _grid(t2, "t2")
     loss = np.empty((t2.size, t1.size))
     stable = np.empty((t2.size, t1.size), dtype=bool)
     for j, b in enumerate(t2):  # one batched solve per row keeps memory at A x N^2
@@ -124,9 +155,11 @@ def loss_along_line_in_A(A_star, A1, ts, X, Y):
     Result with ``t`` and ``loss`` (T,), and ``coefficients`` (c2, c1, c0) of the
     exact quadratic J = c2 t^2 + c1 t + c0.
     """
-    A_star, A1 = as_weights(A_star, "A_star"), as_weights(A1, "A1")
+    A_star = as_weights(A_star, "A_star")
+    A1 = as_like(A1, A_star.shape, "A1")
     X, _ = as_patterns(X, A_star.shape[0])
-    ts = np.asarray(ts, dtype=np.float64)
+    Y = _targets(Y, X)
+    ts = _grid(ts, "ts")
     m = X.shape[1]
     E0, E1 = A_star @ X - Y, A1 @ X
     c2, c1, c0 = np.sum(E1**2) / m, 2 * np.sum(E0 * E1) / m, np.sum(E0**2) / m

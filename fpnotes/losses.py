@@ -13,17 +13,31 @@ from __future__ import annotations
 import numpy as np
 
 from ._result import Result
-from ._validation import as_like
+from ._validation import _as_float_array, _check_finite, as_like
 
 __all__ = ["squared_error", "softmax_cross_entropy", "LOSSES", "get_loss"]
+
+
+def _as_states(R):
+    """R as a finite (N, m) array with m >= 1; an (N,) vector is one pattern."""
+    arr = _as_float_array(R, "R")
+    vector = arr.ndim == 1
+    if vector:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"R must have shape (N,) or (N, m) with N, m >= 1, got {np.shape(R)}")
+    _check_finite(arr, "R")
+    return arr, vector
 
 
 def _readout(R, readout):
     if readout is None:
         return R, None
-    C = np.asarray(readout, dtype=np.float64)
-    if C.ndim != 2 or C.shape[1] != R.shape[0]:
-        raise ValueError(f"readout must have shape (K, N) with N = {R.shape[0]}, got {C.shape}")
+    C = _as_float_array(readout, "readout")
+    if C.ndim != 2 or C.shape[1] != R.shape[0] or C.shape[0] == 0:
+        raise ValueError(f"readout must have shape (K, N) with N = {R.shape[0]} and K >= 1, "
+                         f"got {C.shape}")
+    _check_finite(C, "readout")
     return C @ R, C
 
 
@@ -32,26 +46,26 @@ def squared_error(R, Y, readout=None):
 
     Parameters
     ----------
-    R : array_like, shape (N, m)
-        Fixed points.
-    Y : array_like, shape (K, m)
-        Targets (K = N without a readout).
+    R : array_like, shape (N, m) or (N,)
+        Fixed points (a vector is one pattern, as ``fixed_point(W, x).r``).
+    Y : array_like, shape (K, m) (or (K,) for a vector R)
+        Targets (K = N without a readout); any other shape is refused, never
+        broadcast.
     readout : array_like, shape (K, N), optional
 
     Returns
     -------
-    Result with ``loss`` (float, mean over patterns) and ``delta`` (N, m).
+    Result with ``loss`` (float, mean over patterns) and ``delta`` (N, m), or
+    (N,) for a vector R.
     """
-    R = np.asarray(R, dtype=np.float64)
-    if R.ndim != 2:
-        raise ValueError(f"R must have shape (N, m), got {R.shape}")
+    R, vector = _as_states(R)
     out, C = _readout(R, readout)
     Y = as_like(Y, out.shape, "targets")
     err = out - Y
     m = R.shape[1]
     grad_out = 2.0 * err
     delta = grad_out if C is None else C.T @ grad_out
-    return Result(loss=float(np.sum(err**2) / m), delta=delta)
+    return Result(loss=float(np.sum(err**2) / m), delta=delta[:, 0] if vector else delta)
 
 
 def softmax_cross_entropy(R, labels, readout):
@@ -59,25 +73,26 @@ def softmax_cross_entropy(R, labels, readout):
 
     Parameters
     ----------
-    R : array_like, shape (N, m)
-    labels : array_like of int, shape (m,)
+    R : array_like, shape (N, m) or (N,)
+        Fixed points (a vector is one pattern).
+    labels : array_like of int, shape (m,) (a single int for a vector R)
         Class indices in [0, K).
     readout : array_like, shape (K, N)
 
     Returns
     -------
-    Result with ``loss`` (mean over patterns), ``delta`` (N, m) = C^T (p - onehot),
-    ``accuracy`` (fraction of argmax predictions equal to the label) and
-    ``probabilities`` (K, m).
+    Result with ``loss`` (mean over patterns), ``delta`` (N, m) = C^T (p - onehot)
+    ((N,) for a vector R), ``accuracy`` (fraction of argmax predictions equal to
+    the label) and ``probabilities`` (K, m).
     """
-    R = np.asarray(R, dtype=np.float64)
-    if R.ndim != 2:
-        raise ValueError(f"R must have shape (N, m), got {R.shape}")
+    R, vector = _as_states(R)
     if readout is None:
         raise ValueError("softmax_cross_entropy needs a readout matrix of shape (K, N)")
     logits, C = _readout(R, readout)
     labels = np.asarray(labels)
     m = R.shape[1]
+    if vector and labels.ndim == 0:
+        labels = labels[None]
     if labels.shape != (m,) or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
             f"labels must be integers of shape ({m},), got {labels.dtype} {labels.shape}")
@@ -91,7 +106,8 @@ def softmax_cross_entropy(R, labels, readout):
     loss = -logp[labels, cols].mean()
     grad = p.copy()
     grad[labels, cols] -= 1.0
-    return Result(loss=float(loss), delta=C.T @ grad,
+    delta = C.T @ grad
+    return Result(loss=float(loss), delta=delta[:, 0] if vector else delta,
                   accuracy=float(np.mean(logits.argmax(axis=0) == labels)), probabilities=p)
 
 

@@ -20,12 +20,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_like, as_patterns, as_weights, check_lr
+from ._validation import as_like, as_patterns, as_real_array, as_weights, check_lr
 from .activations import as_activation, is_linear
 from .gradients import euclidean_gradient
 
 __all__ = ["RULES", "Rule", "update", "step", "metric", "metric_inverse",
-           "reparameterized_map", "angle"]
+           "reparameterized_map", "angle", "StepError"]
+
+
+class StepError(FloatingPointError):
+    """A learning rule's step cannot be computed at this W: a linear system it solves
+    is singular (W sits on a pole of the loss) or the step is not finite."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,11 @@ def _step_dW2(W, X, R, delta, act, lr):
     g_inv = 1.0 / act.gain_vector(N) if hasattr(act, "gain_vector") else 1.0 / act.df(np.zeros(N))
     P = np.diag(g_inv) - W
     grad_A = delta @ X.T / m
-    A_plus_inv = np.linalg.solve(np.eye(N) - lr * P @ grad_A, P)
+    try:
+        A_plus_inv = np.linalg.solve(np.eye(N) - lr * P @ grad_A, P)
+    except np.linalg.LinAlgError:
+        raise StepError("rule 'dW2': I - lr (G^-1 - W) grad_A L is singular: the step in A "
+                        "lands on a matrix with no inverse") from None
     return (np.diag(g_inv) - A_plus_inv) - W
 
 
@@ -124,10 +133,20 @@ def _check_rule_inputs(rule, W, X, r, delta, f, lr):
                          f"got activation {getattr(act, 'name', type(act).__name__)!r}. "
                          "Use 'dW3', its linearization, for nonlinear networks.")
     W = as_weights(W)
+    act = as_activation(f, W.shape[0])
     X, _ = as_patterns(X, W.shape[0])
     R = as_like(r, X.shape, "r")
     D = as_like(delta, X.shape, "delta")
     return entry, W, X, R, D, act, check_lr(lr)
+
+
+def _checked_step(entry, W, X, R, D, act, lr):
+    dW = entry.step(W, X, R, D, act, lr)
+    # One pass over N x N numbers: a NaN step would silently poison every later W.
+    if not np.all(np.isfinite(dW)):
+        raise StepError(f"rule {entry.key!r}: the step is not finite at this W (a singular "
+                        "adjoint system, or an overflow: W is at or near a pole of the loss)")
+    return dW
 
 
 def step(rule, W, X, r, delta, f="tanh", lr=1.0):
@@ -150,9 +169,17 @@ def step(rule, W, X, r, delta, f="tanh", lr=1.0):
     Returns
     -------
     ndarray, shape (N, N)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument (the message names it).
+    StepError
+        When the step cannot be computed at this W (a singular system, or a
+        step that is not finite).
     """
     entry, W, X, R, D, act, lr = _check_rule_inputs(rule, W, X, r, delta, f, lr)
-    return entry.step(W, X, R, D, act, lr)
+    return _checked_step(entry, W, X, R, D, act, lr)
 
 
 def update(rule, W, X, r, delta, f="tanh", lr=1.0):
@@ -171,7 +198,7 @@ def update(rule, W, X, r, delta, f="tanh", lr=1.0):
     (20, 20)
     """
     entry, W, X, R, D, act, lr = _check_rule_inputs(rule, W, X, r, delta, f, lr)
-    return W + entry.step(W, X, R, D, act, lr)
+    return W + _checked_step(entry, W, X, R, D, act, lr)
 
 
 def _linear_P(W, f):
@@ -185,10 +212,21 @@ def _linear_P(W, f):
     return np.diag(1.0 / g) - W
 
 
+def _solve_P(P, B, transpose=False):
+    try:
+        return np.linalg.solve(P.T if transpose else P, B)
+    except np.linalg.LinAlgError:
+        raise ValueError("W is on a pole: G^-1 - W is singular, so A = (G^-1 - W)^-1 and the "
+                         "metric are not defined at this W") from None
+
+
 def reparameterized_map(W, f="linear"):
-    """A = (G^{-1} - W)^{-1} for a linear network (computed by an LU solve)."""
+    """A = (G^{-1} - W)^{-1} for a linear network (computed by an LU solve).
+
+    Raises ValueError where G^{-1} - W is singular (A is not defined there).
+    """
     P = _linear_P(W, f)
-    return np.linalg.solve(P, np.eye(P.shape[0]))
+    return _solve_P(P, np.eye(P.shape[0]))
 
 
 def metric(W, U, f="linear"):
@@ -200,9 +238,9 @@ def metric(W, U, f="linear"):
     """
     P = _linear_P(W, f)
     U = as_like(U, P.shape, "U")
-    AtAU = np.linalg.solve(P.T, np.linalg.solve(P, U))          # A^T A U
+    AtAU = _solve_P(P, _solve_P(P, U), transpose=True)          # A^T A U
     # (A^T A U) A A^T = [A A^T (A^T A U)^T]^T
-    return np.linalg.solve(P, np.linalg.solve(P.T, AtAU.T)).T
+    return _solve_P(P, _solve_P(P, AtAU.T, transpose=True)).T
 
 
 def metric_inverse(W, V, f="linear"):
@@ -213,10 +251,24 @@ def metric_inverse(W, V, f="linear"):
 
 
 def angle(U, V):
-    """Angle in degrees between two weight changes, seen as vectors in R^(N x N)."""
-    U = np.asarray(U, dtype=np.float64).ravel()
-    V = np.asarray(V, dtype=np.float64).ravel()
+    """Angle in degrees between two weight changes, seen as vectors in R^(N x N).
+
+    Parameters
+    ----------
+    U, V : array_like, same shape (usually (N, N)), finite and not zero
+
+    Returns
+    -------
+    float in [0, 180]
+    """
+    U = as_real_array(U, "U")
+    V = as_real_array(V, "V")
+    if U.shape != V.shape:
+        raise ValueError(f"U and V must have the same shape, got {U.shape} and {V.shape}")
+    U, V = U.ravel(), V.ravel()
+    su, sv = np.max(np.abs(U), initial=0.0), np.max(np.abs(V), initial=0.0)
+    if su == 0 or sv == 0:
+        raise ValueError("the angle with a zero matrix (or an empty one) is undefined")
+    U, V = U / su, V / sv  # scale first: norms of entries near 1e200 would overflow
     nu, nv = np.linalg.norm(U), np.linalg.norm(V)
-    if nu == 0 or nv == 0:
-        raise ValueError("the angle with a zero matrix is undefined")
     return float(np.degrees(np.arccos(np.clip(U @ V / (nu * nv), -1.0, 1.0))))

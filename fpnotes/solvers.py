@@ -19,7 +19,15 @@ import numpy as np
 
 from ._krylov import batched_gmres
 from ._result import Result
-from ._validation import as_like, as_patterns, as_weights, check_choice
+from ._validation import (
+    as_like,
+    as_patterns,
+    as_weights,
+    check_choice,
+    check_int,
+    check_number,
+    check_positive,
+)
 from .activations import ReLU, Tanh, as_activation, is_linear
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "residual",
     "FixedPointResult",
     "ConvergenceWarning",
+    "DivergenceWarning",
     "FixedPointError",
     "METHODS",
 ]
@@ -44,6 +53,10 @@ SETTLE_POLISH_BELOW = 1e-3
 
 class ConvergenceWarning(RuntimeWarning):
     """A fixed-point or adjoint solve stopped before reaching its tolerance."""
+
+
+class DivergenceWarning(RuntimeWarning):
+    """A simulation ran away: its state overflowed to inf or NaN."""
 
 
 class FixedPointError(RuntimeError):
@@ -73,6 +86,17 @@ class FixedPointResult(Result):
         The same maximum per pattern.
     failed : ndarray of int
         Indices of the patterns that did not converge.
+    unstable : ndarray of int
+        Converged patterns whose fixed point is known to be unstable for the
+        dynamics: det(I - G_i W) <= 0, i.e. a real eigenvalue of G_i W at or
+        above 1 (a saddle, such as the middle fixed point of a bistable unit).
+        Tested by ``"auto"`` where its Newton or Anderson fallback found the
+        point (iteration and the dynamics settle only at stable points), while
+        the determinants are cheap (the exact-Newton regime); auto then runs the
+        dynamics for that pattern and keeps the saddle only if they do not
+        settle. Empty for the other methods, which return the point they reach.
+        A complex pair of eigenvalues crossing Re = 1 passes this test:
+        :mod:`fpnotes.stability` is the complete check.
     iterations : int
         Iterations (steps) of the method that finished the solve.
     work : float
@@ -88,11 +112,25 @@ class FixedPointResult(Result):
 
 
 def residual(W, R, X, f="tanh"):
-    """Per-pattern residual ``max_k |r - f(W r + x)|_k``, shape (m,)."""
-    act = as_activation(f)
+    """Per-pattern residual ``max_k |r - f(W r + x)|_k``.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    R : array_like, shape (N,) or (N, m)
+        Candidate fixed points.
+    X : array_like, shape like R
+        Inputs.
+    f : str or Activation
+
+    Returns
+    -------
+    ndarray, shape (m,)
+    """
     W = as_weights(W)
+    act = as_activation(f, W.shape[0])
     R, _ = as_patterns(R, W.shape[0], "R")
-    X, _ = as_patterns(X, W.shape[0], "X")
+    X = as_like(X, R.shape, "X")
     return np.max(np.abs(R - act.f(W @ R + X)), axis=0)
 
 
@@ -133,9 +171,10 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         ``fpnotes.stability`` (``train(require_stable=True)`` does).
     tol : float
         Tolerance on the per-pattern residual ``max|r - f(W r + x)|``.
-    max_iter : int, optional
+    max_iter : int >= 1, optional
         Iteration cap (defaults: 1000 for iterate/anderson, 50 for newton,
-        100000 for euler).
+        100000 for euler). For ``"auto"`` it caps the iterations of all its
+        stages together (each stage keeps its own default as a cap too).
     r0 : array_like, shape like X, optional
         Starting point (zeros by default). A previous fixed point is a good
         start when W changed a little (warm start during training).
@@ -145,9 +184,9 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         or only report it in the result.
     damping : float in (0, 1]
         Step of the damped iteration, also used by Anderson's mixing.
-    h : float
+    h : float in (0, 1]
         Euler step dt/tau for ``method="euler"``.
-    memory : int
+    memory : int >= 1
         Anderson history length.
     return_trajectory : bool
         With ``method="euler"``, store every state (memory T x N x m).
@@ -155,6 +194,15 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
     Returns
     -------
     FixedPointResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an argument of the wrong type, shape or range (complex and
+        non-finite arrays included); the message names the argument.
+    FixedPointError
+        With ``on_fail="raise"``, when some pattern did not converge (a singular
+        linear system included); the partial result is ``.result``.
 
     Examples
     --------
@@ -166,31 +214,62 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
     >>> bool(res.converged), res.r.shape
     (True, (50, 8))
     """
-    act = as_activation(f)
     W = as_weights(W)
     N = W.shape[0]
+    act = as_activation(f, N)
     X, vector = as_patterns(X, N)
-    check_choice(method, METHODS, "method")
     check_choice(on_fail, ON_FAIL, "on_fail")
-    if not (0 < damping <= 1):
-        raise ValueError(f"damping must be in (0, 1], got {damping}")
-    if not (tol > 0):
-        raise ValueError(f"tol must be positive, got {tol}")
-    R0 = np.zeros_like(X) if r0 is None else as_like(np.reshape(r0, X.shape) if vector
-                                                    else r0, X.shape, "r0").copy()
+    method, tol, max_iter, damping, h, memory = _check_options(method, tol, max_iter, damping,
+                                                                h, memory)
+    if not isinstance(return_trajectory, (bool, np.bool_)):
+        raise TypeError(f"return_trajectory must be True or False, got {return_trajectory!r}")
+    R0 = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
     if method == "direct" and not is_linear(act):
         raise ValueError("method='direct' solves linear networks only; "
                          f"got activation {getattr(act, 'name', act)!r}")
     if method == "auto":
         method = "direct" if is_linear(act) else "auto"
     solver = _SOLVERS[method]
-    res = solver(W, X, act, R0, tol=tol, max_iter=max_iter, damping=damping, h=h,
-                 memory=memory, return_trajectory=return_trajectory)
-    return _finish(res, W, X, act, tol, on_fail, vector)
+    # Diverging columns overflow on their way out; they are detected (non-finite
+    # residual) and reported, so numpy's floating-point warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = solver(W, X, act, R0, tol=tol, max_iter=max_iter, damping=damping, h=h,
+                     memory=memory, return_trajectory=return_trajectory)
+        return _finish(res, W, X, act, tol, on_fail, vector)
+
+
+def _check_options(method="auto", tol=1e-10, max_iter=None, damping=1.0, h=0.01, memory=5):
+    check_choice(method, METHODS, "method")
+    return (method, check_positive(tol, "tol"),
+            check_int(max_iter, "max_iter", minimum=1, optional=True),
+            check_number(damping, "damping", low=0.0, high=1.0),
+            check_number(h, "h", low=0.0, high=1.0), check_int(memory, "memory", minimum=1))
+
+
+def check_solver_options(options, name="solver"):
+    """Check a dict of :func:`fixed_point` options (``method``, ``tol``, ``max_iter``,
+    ``damping``, ``h``, ``memory``) once, before a loop calls it many times.
+
+    Returns a new dict; raises TypeError for an unknown key (naming ``name``) and
+    the errors of :func:`fixed_point` for a bad value.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise TypeError(f"{name} must be a dict of fixed_point options, got "
+                        f"{type(options).__name__}")
+    allowed = ("method", "tol", "max_iter", "damping", "h", "memory")
+    unknown = sorted(str(k) for k in options if k not in allowed)
+    if unknown:
+        raise TypeError(f"{name} has unknown option(s) {unknown}; allowed: {list(allowed)}")
+    _check_options(**options)
+    return dict(options)
 
 
 def _finish(res, W, X, act, tol, on_fail, vector):
     res.pop("ok", None)  # the solver's own bookkeeping; the residual is re-measured here
+    note = res.pop("note", "")
+    unstable = res.pop("unstable", np.zeros(X.shape[1], dtype=bool))
     Z = res.pop("Z", None)  # auto has already computed W r + x for the final r
     if Z is None:
         Z = W @ res.r + X
@@ -203,15 +282,21 @@ def _finish(res, W, X, act, tol, on_fail, vector):
     res.converged_patterns = ok
     res.converged = bool(ok.all())
     res.failed = np.flatnonzero(~ok)
+    res.unstable = np.flatnonzero(unstable & ok)
     res.residual = float(np.max(res.residuals)) if np.all(np.isfinite(res.residuals)) else np.inf
     res.gains = act.df(Z)
     if res.converged:
         res.message = f"converged: residual {res.residual:.2e} <= tol {tol:.0e}"
     else:
-        worst = res.residuals[res.failed]
+        worst = np.max(np.nan_to_num(res.residuals[res.failed], nan=np.inf))
         res.message = (f"{res.failed.size} of {ok.size} pattern(s) did not converge with "
-                       f"method {res.method!r} (worst residual {np.nanmax(worst):.2e} > tol "
+                       f"method {res.method!r} (worst residual {worst:.2e} > tol "
                        f"{tol:.0e} after {res.iterations} iterations); see result.failed")
+    if res.unstable.size:
+        res.message += (f"; the fixed point of {res.unstable.size} pattern(s) is unstable for "
+                        "the dynamics (det(I - G W) < 0, see result.unstable)")
+    if note:
+        res.message += f" ({note})"
     if vector:
         res.r, res.gains = res.r[:, 0], res.gains[:, 0]
     result = FixedPointResult(res)
@@ -228,8 +313,13 @@ def _finish(res, W, X, act, tol, on_fail, vector):
 
 def _direct(W, X, act, R0, **_):
     g = act.gain_vector(W.shape[0]) if hasattr(act, "gain_vector") else act.df(np.zeros(W.shape[0]))
-    R = np.linalg.solve(np.eye(W.shape[0]) - g[:, None] * W, g[:, None] * X)
-    return Result(r=R, iterations=1, work=W.shape[0] / (3 * X.shape[1]) + 1.0, method="direct")
+    out = Result(iterations=1, work=W.shape[0] / (3 * X.shape[1]) + 1.0, method="direct")
+    try:
+        out.r = np.linalg.solve(np.eye(W.shape[0]) - g[:, None] * W, g[:, None] * X)
+    except np.linalg.LinAlgError:
+        # No fixed point, or a continuum of them: report every pattern as failed.
+        out.r, out.note = np.full_like(X, np.nan), "I - G W is singular"
+    return out
 
 
 def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
@@ -316,10 +406,11 @@ class _CheckSchedule:
         if self.last is not None and np.isfinite(worst) and worst > self.tol:
             last_it, last_worst = self.last
             if 0 < worst < last_worst:
-                q = (worst / last_worst) ** (1.0 / (it - last_it))
-                predicted = int(0.8 * np.log(self.tol / worst) / np.log(q))
+                log_q = np.log(worst / last_worst) / (it - last_it)
+                # a rate that rounds to 1 (log_q = 0) predicts no end: fall back to the caps
+                predicted = 0.8 * np.log(self.tol / worst) / log_q if log_q < 0 else np.inf
                 # early rates can mislead (transients): at most double the gap, at most 10
-                self.next = it + max(1, min(predicted, 2 * (it - last_it), 10))
+                self.next = it + int(max(1, min(predicted, 2 * (it - last_it), 10)))
         self.last = (it, worst)
 
 
@@ -337,11 +428,9 @@ def _apply_inplace(act, Z):
 
 
 def _euler(W, X, act, R0, *, tol, max_iter, h, return_trajectory, **_):
-    if not (0 < h <= 1):
-        raise ValueError(f"Euler step h = dt/tau must be in (0, 1], got {h}")
     max_iter = 100_000 if max_iter is None else max_iter
     if return_trajectory:
-        traj = simulate(W, X, act, steps=max_iter, h=h, r0=R0)
+        traj = _simulate(W, X, act, max_iter, h, R0)
         return Result(r=traj[-1].copy(), iterations=max_iter, work=float(max_iter),
                       method="euler", trajectory=traj)
     res = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter, damping=h)
@@ -355,32 +444,45 @@ def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
     Parameters
     ----------
     W : array_like, shape (N, N)
-    X : array_like, shape (N, m)
+    X : array_like, shape (N,) or (N, m)
     f : str or Activation
-    steps : int
+    steps : int >= 0
         Number of Euler steps T.
-    h : float
+    h : float in (0, 1]
         Step dt/tau.
-    r0 : array_like, shape (N, m), optional
+    r0 : array_like, shape like X, optional
         Initial state (zeros by default).
 
     Returns
     -------
-    trajectory : ndarray, shape (steps + 1, N, m)
-        The states r_0, ..., r_T.
+    trajectory : ndarray, shape (steps + 1, N, m) (or (steps + 1, N) for a vector X)
+        The states r_0, ..., r_T. Where the dynamics run away (an unstable
+        linear or ReLU network) the states overflow to inf; a
+        :class:`DivergenceWarning` then says from which step.
     """
-    act = as_activation(f)
     W = as_weights(W)
+    act = as_activation(f, W.shape[0])
     X, vector = as_patterns(X, W.shape[0])
     R = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
-    if not (isinstance(steps, (int, np.integer)) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    steps = check_int(steps, "steps", minimum=0)
+    h = check_number(h, "h", low=0.0, high=1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        traj = _simulate(W, X, act, steps, h, R)
+    # One pass over the trajectory, after the loop: the steps themselves stay plain.
+    bad = ~np.isfinite(traj).reshape(steps + 1, -1).all(axis=1)
+    if bad.any():
+        warnings.warn(f"the simulated dynamics diverge: the state is not finite from step "
+                      f"{int(np.argmax(bad))} of {steps}", DivergenceWarning, stacklevel=2)
+    return traj[:, :, 0] if vector else traj
+
+
+def _simulate(W, X, act, steps, h, R):
     traj = np.empty((steps + 1,) + X.shape)
     traj[0] = R
     for t in range(steps):
         R = R + h * (act.f(W @ R + X) - R)
         traj[t + 1] = R
-    return traj[:, :, 0] if vector else traj
+    return traj
 
 
 def _anderson(W, X, act, R0, **kwargs):
@@ -513,7 +615,10 @@ def _newton(W, X, act, R0, *, tol, max_iter, **_):
         G = act.df(Z)
         if exact:
             J = eye - G.T[:, :, None] * W  # (ma, N, N): I - G_i W
-            step = np.linalg.solve(J, F.T[..., None])[..., 0].T
+            try:
+                step = np.linalg.solve(J, F.T[..., None])[..., 0].T
+            except np.linalg.LinAlgError:
+                step = _solve_each(J, F)
             work += active.size * N / (3 * m)
         else:
             def jv(V, cols, G=G):
@@ -528,13 +633,38 @@ def _newton(W, X, act, R0, *, tol, max_iter, **_):
     return Result(r=R, iterations=it, work=work, method="newton" if exact else "newton-krylov")
 
 
+def _solve_each(J, F):
+    """Newton steps one pattern at a time after a batched solve met a singular J_i:
+    the singular patterns get a NaN step (reported as failed), the others their step."""
+    step = np.full_like(F, np.nan)
+    for i in range(J.shape[0]):
+        try:
+            step[:, i] = np.linalg.solve(J[i], F[:, i])
+        except np.linalg.LinAlgError:
+            pass
+    return step
+
+
+def _saddles(W, R, X, act):
+    """Columns with det(I - G_i W) <= 0: a real eigenvalue of G_i W at or above 1, so
+    the fixed point is unstable. One LU per column (``slogdet``), no eigenvalues."""
+    J = np.eye(W.shape[0]) - act.df(W @ R + X).T[:, :, None] * W
+    return np.linalg.slogdet(J)[0] <= 0
+
+
 def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
     """Plain iteration first (cheapest per step and, for the disc-shaped spectra of
     random W, as fast as any Krylov method); for the patterns it leaves (unstable
     iteration, slow contraction) Newton, damped Anderson, then the dynamics themselves
-    (Euler with h = 0.1), polished by Newton where they approach a fixed point slowly."""
-    res = _iterate(W, X, act, R0.copy(), tol=tol, max_iter=max_iter or 300, damping=damping,
-                   give_up=True)
+    (Euler with h = 0.1), polished by Newton where they approach a fixed point slowly.
+
+    A point found by Newton or Anderson may be a saddle that the dynamics never
+    reach (a bistable unit); where det(I - G_i W) <= 0 says so, the dynamics from r0
+    are run instead, and the saddle is kept (and flagged) only if they do not settle.
+    ``max_iter`` caps the iterations of all the stages together."""
+    m, N = X.shape[1], W.shape[0]
+    res = _iterate(W, X, act, R0.copy(), tol=tol, max_iter=max_iter or 300,
+                   damping=damping, give_up=True)
     methods = ["iterate"]
     # Decide on exactly the measurement _finish reports (same arrays, same products):
     # iterate's own verdicts come from compacted blocks, whose products can differ in
@@ -545,24 +675,50 @@ def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
     todo = np.flatnonzero(~(_residual_of(res.r, res.Z, act) <= tol))
     if todo.size:
         del res["Z"]  # the fallbacks change r
-    fallbacks = (("newton", _newton, {}),
-                 ("anderson", _anderson, {"damping": 0.5, "memory": 10}),
-                 ("euler", _settle, {}))
-    for name, run, kw in fallbacks:
-        if todo.size == 0:
+    fallbacks = (("newton", _newton, {}, 50),
+                 ("anderson", _anderson, {"damping": 0.5, "memory": 10}, 1000),
+                 ("euler", _settle, {}, 5000))
+    by_newton_or_anderson = np.zeros(m, dtype=bool)
+    for name, run, kw, cap in fallbacks:
+        if todo.size == 0 or (max_iter is not None and res.iterations >= max_iter):
             break
         methods.append(name)
-        # Restart from the caller's guess: where iteration diverged or stalled its
-        # last iterate is a worse start than r0 (a warm start, or zeros).
-        start = R0[:, todo].copy()
-        kw = {"max_iter": None, **kw}
-        sub = run(W, X[:, todo], act, start, tol=tol, **kw)
-        res.r[:, todo] = sub.r
-        res.work += sub.work * todo.size / X.shape[1] + todo.size / X.shape[1]
-        res.iterations += sub.iterations
+        _run_stage(run, W, X, act, R0, todo, tol, kw, cap, max_iter, res)
+        if name != "euler":
+            by_newton_or_anderson[todo] = True
         todo = _unconverged(res.r, W, X, act, tol)
+    unstable = np.zeros(m, dtype=bool)
+    found = np.flatnonzero(by_newton_or_anderson)
+    found = found[~np.isin(found, todo)]
+    if found.size and found.size * N**3 / 3 <= EXACT_NEWTON_MAX_FLOPS:
+        unstable[found] = _saddles(W, res.r[:, found], X[:, found], act)
+        res.work += found.size * N / (3 * m)
+        saddles = np.flatnonzero(unstable)
+        if saddles.size and (max_iter is None or res.iterations < max_iter):
+            # Let the dynamics choose: where they settle, their fixed point is stable.
+            kept = res.r[:, saddles].copy()
+            if "euler" not in methods:
+                methods.append("euler")
+            _run_stage(_settle, W, X, act, R0, saddles, tol, {}, 5000, max_iter, res)
+            settled = _residuals(res.r[:, saddles], W, X[:, saddles], act) <= tol
+            res.r[:, saddles[~settled]] = kept[:, ~settled]
+            unstable[saddles[settled]] = False
+    res.unstable = unstable
     res.method = "+".join(methods)
     return res
+
+
+def _run_stage(run, W, X, act, R0, todo, tol, kw, cap, max_iter, res):
+    """One fallback of auto on the columns ``todo``, restarted from the caller's guess:
+    where iteration diverged or stalled its last iterate is a worse start than r0 (a
+    warm start, or zeros). Updates ``res`` (r, work, iterations) in place."""
+    m = X.shape[1]
+    if max_iter is not None:
+        cap = min(cap, max_iter - res.iterations)
+    sub = run(W, X[:, todo], act, R0[:, todo].copy(), tol=tol, max_iter=cap, **kw)
+    res.r[:, todo] = sub.r
+    res.work += sub.work * todo.size / m + todo.size / m
+    res.iterations += sub.iterations
 
 
 def _settle(W, X, act, R0, *, tol, max_iter=None, **_):

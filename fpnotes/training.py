@@ -13,10 +13,11 @@ import numpy as np
 
 from ._progress import progress_bar
 from ._result import Result
-from ._validation import as_patterns, as_weights, check_lr
+from ._validation import as_patterns, as_weights, check_int, check_lr
+from .activations import as_activation, is_linear
 from .losses import get_loss
 from .rules import RULES, angle, step
-from .solvers import ConvergenceWarning, fixed_point
+from .solvers import ConvergenceWarning, FixedPointError, check_solver_options, fixed_point
 from .stability import max_real_eig, unstable_patterns
 
 __all__ = ["train", "train_task", "TrainResult"]
@@ -39,6 +40,8 @@ class TrainResult(Result):
     test : Result
         ``iteration``, ``loss``, ``accuracy`` on the test set every ``eval_every``.
     diverged : bool
+    interrupted : bool
+        True on the partial result attached to a ``KeyboardInterrupt``.
     message : str
     iterations : int
         Updates applied.
@@ -90,84 +93,122 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     Returns
     -------
     TrainResult
+        A run that meets an arithmetic failure (no fixed point, a singular or
+        overflowing step) stops with ``diverged=True`` and says why; what it
+        recorded so far is kept.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, all checked before the first iteration (the test set
+        included); the message names the argument.
+    KeyboardInterrupt
+        On Ctrl-C, re-raised with the partial :class:`TrainResult` attached as
+        ``.result`` (``interrupted=True``, the history up to the last completed
+        update): ``except KeyboardInterrupt as e: res = e.result``.
     """
     W = as_weights(W0, "W0").copy()
     X, _ = as_patterns(X, W.shape[0])
-    if rule not in RULES:
+    if not isinstance(rule, str) or rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
-    if compare is not None and compare not in RULES:
+    if compare is not None and (not isinstance(compare, str) or compare not in RULES):
         raise ValueError(f"unknown compare rule {compare!r}; use one of {', '.join(RULES)}")
     lr = check_lr(lr)
     if not (isinstance(n_iter, (int, np.integer)) and n_iter >= 0):
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
     loss_fn = get_loss(loss)
-    solver = {"tol": 1e-10, **(solver or {})}
+    solver = {"tol": 1e-10, **check_solver_options(solver)}
+    eig_every = check_int(eig_every, "eig_every")
+    eval_every = check_int(eval_every, "eval_every")
+    _check_inputs(W.shape[0], X, targets, f, rule, compare, loss_fn, readout)
+    if (X_test is None) != (targets_test is None):
+        raise ValueError("X_test and targets_test go together: pass both or neither")
+    if X_test is not None:
+        X_test, _ = as_patterns(X_test, W.shape[0], "X_test")
+        _check_targets(loss_fn, X_test, targets_test, readout, "targets_test")
     n = X.shape[1]
     valid_batch = isinstance(batch_size, (int, np.integer)) and batch_size > 0
     if batch_size is not None and not valid_batch:
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    try:
+        np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"seed must be an integer or None, got {seed!r} ({exc})") from None
     batches = _batches(n, batch_size, seed)
     hist = {"loss": [], "accuracy": [], "angle": []}
     eig = {"iteration": [], "max_real": []}
     test = {"iteration": [], "loss": [], "accuracy": []}
     R_prev, message, diverged = None, f"finished {n_iter} iterations", False
     bar = progress_bar(n_iter, f"{rule} lr={lr:g}", show=progress)
-    it = 0
-    for it in range(n_iter):
-        idx = next(batches)
-        Xb = X if idx is None else X[:, idx]
-        Tb = targets if idx is None else _take(targets, idx)
-        if eig_every and it % eig_every == 0:
-            eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
-        if eval_every and X_test is not None and it % eval_every == 0:
-            _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
-        fp = _solve(W, Xb, f, solver, R_prev)
-        if not fp.converged:
-            message = (f"diverged at iteration {it}: no fixed point found for {fp.failed.size} "
-                       f"of {Xb.shape[1]} patterns (residual {fp.residual:.2e}); "
-                       f"max Re lambda(W) = {max_real_eig(W):.3f}")
-            diverged = True
-            break
-        if require_stable:
-            unstable = unstable_patterns(W, fp.gains)
-            if unstable.size:
-                message = (f"diverged at iteration {it}: the fixed point of {unstable.size} of "
-                           f"{Xb.shape[1]} patterns is unstable (the dynamics do not settle "
-                           f"there); max Re lambda(W) = {max_real_eig(W):.3f}")
+    it = done = 0
+    interrupt = None
+    try:
+        for it in range(n_iter):
+            idx = next(batches)
+            Xb = X if idx is None else X[:, idx]
+            Tb = targets if idx is None else _take(targets, idx)
+            if eig_every and it % eig_every == 0:
+                eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
+            if eval_every and X_test is not None and it % eval_every == 0:
+                _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
+            fp = _solve(W, Xb, f, solver, R_prev)
+            if not fp.converged:
+                message = (f"diverged at iteration {it}: no fixed point found for "
+                           f"{fp.failed.size} of {Xb.shape[1]} patterns (residual "
+                           f"{fp.residual:.2e}); "
+                           f"max Re lambda(W) = {max_real_eig(W):.3f}")
                 diverged = True
                 break
-        out = _call_loss(loss_fn, fp.r, Tb, readout)
-        if not np.isfinite(out.loss):
-            message, diverged = f"diverged at iteration {it}: loss is {out.loss}", True
-            break
-        hist["loss"].append(out.loss)
-        hist["accuracy"].append(out.get("accuracy", np.nan))
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"), \
-                    warnings.catch_warnings():
-                warnings.simplefilter("error", ConvergenceWarning)
-                dW = step(rule, W, Xb, fp.r, out.delta, f, lr)
-                if compare is not None:
-                    hist["angle"].append(angle(dW, step(compare, W, Xb, fp.r, out.delta, f, lr)))
-        except (FloatingPointError, np.linalg.LinAlgError, ConvergenceWarning, ValueError) as exc:
-            if isinstance(exc, ValueError) and "linear networks only" in str(exc):
-                raise
-            message = f"diverged at iteration {it}: the {rule} step failed ({exc})"
-            diverged = True
-            hist["loss"].pop(), hist["accuracy"].pop()
-            break
-        if not np.all(np.isfinite(dW)):
-            message, diverged = f"diverged at iteration {it}: the {rule} step is not finite", True
-            break
-        W += dW
-        R_prev = fp.r if idx is None else None
-        bar.update(1)
-    else:
-        it = n_iter
+            if require_stable:
+                unstable = unstable_patterns(W, fp.gains)
+                if unstable.size:
+                    message = (f"diverged at iteration {it}: the fixed point of "
+                               f"{unstable.size} of {Xb.shape[1]} patterns is unstable (the "
+                               f"dynamics do not settle there); max Re lambda(W) = "
+                               f"{max_real_eig(W):.3f}")
+                    diverged = True
+                    break
+            out = _call_loss(loss_fn, fp.r, Tb, readout)
+            if not np.isfinite(out.loss):
+                message, diverged = f"diverged at iteration {it}: loss is {out.loss}", True
+                break
+            hist["loss"].append(out.loss)
+            hist["accuracy"].append(out.get("accuracy", np.nan))
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise"), \
+                        warnings.catch_warnings():
+                    warnings.simplefilter("error", ConvergenceWarning)
+                    dW = step(rule, W, Xb, fp.r, out.delta, f, lr)
+                    if compare is not None:
+                        other = step(compare, W, Xb, fp.r, out.delta, f, lr)
+                        hist["angle"].append(angle(dW, other))
+            except (FloatingPointError, np.linalg.LinAlgError, ConvergenceWarning,
+                    ValueError) as exc:
+                message = f"diverged at iteration {it}: the {rule} step failed ({exc})"
+                diverged = True
+                hist["loss"].pop(), hist["accuracy"].pop()
+                break
+            if not np.all(np.isfinite(dW)):
+                message = f"diverged at iteration {it}: the {rule} step is not finite"
+                diverged = True
+                break
+            W += dW
+            done = it + 1
+            R_prev = fp.r if idx is None else None
+            bar.update(1)
+        else:
+            it = n_iter
+    except KeyboardInterrupt as exc:  # keep what was recorded; re-raised below with it
+        interrupt, it = exc, _keep_completed(hist, done)
+        message = f"interrupted at iteration {done} (KeyboardInterrupt)"
+    except (ArithmeticError, np.linalg.LinAlgError, FixedPointError) as exc:
+        # OverflowError, a singular solve, a failed eigendecomposition: the run diverged
+        it, diverged = _keep_completed(hist, done), True
+        message = f"diverged at iteration {done}: {type(exc).__name__}: {exc}"
     bar.close()
-    if eig_every:
-        eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
-    if X_test is not None and not diverged:
+    if eig_every and interrupt is None:
+        eig["iteration"].append(it), eig["max_real"].append(_max_real_or_nan(W))
+    if X_test is not None and not diverged and interrupt is None:
         _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
     history = Result(iteration=np.arange(len(hist["loss"])),
                      **{k: np.asarray(v, dtype=np.float64) for k, v in hist.items()})
@@ -175,8 +216,46 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         del history["angle"]
     if np.all(np.isnan(history["accuracy"])):
         del history["accuracy"]
-    return TrainResult(W=W, history=history, eig=_arrays(eig), test=_arrays(test),
-                       diverged=diverged, message=message, iterations=it, rule=rule, lr=lr)
+    result = TrainResult(W=W, history=history, eig=_arrays(eig), test=_arrays(test),
+                         diverged=diverged, message=message, iterations=it, rule=rule, lr=lr,
+                         interrupted=interrupt is not None)
+    if interrupt is not None:
+        interrupt.result = result
+        raise interrupt
+    return result
+
+
+def _check_inputs(N, X, targets, f, rule, compare, loss_fn, readout):
+    """The checks a first iteration would make, made before it."""
+    act = as_activation(f, N)
+    for key in (rule, compare):
+        if key is not None and RULES[key].linear_only and not is_linear(act):
+            raise ValueError(f"rule {key!r} ({RULES[key].name}) is defined for linear networks "
+                             f"only; got activation {getattr(act, 'name', act)!r}")
+    _check_targets(loss_fn, X, targets, readout, "targets")
+
+
+def _check_targets(loss_fn, X, targets, readout, name):
+    # The loss itself knows what its targets look like: try it once on zero states.
+    try:
+        _call_loss(loss_fn, np.zeros_like(X), targets, readout)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        raise type(exc)(text if text.startswith(name) else f"{name}: {text}") from None
+
+
+def _keep_completed(hist, done):
+    """Drop what an iteration recorded before it was cut short (its update never came)."""
+    for values in hist.values():
+        del values[done:]
+    return done
+
+
+def _max_real_or_nan(W):
+    try:
+        return max_real_eig(W)
+    except (ArithmeticError, np.linalg.LinAlgError):
+        return np.nan
 
 
 def train_task(task, rule, lr, n_iter, **kwargs):

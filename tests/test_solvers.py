@@ -196,14 +196,11 @@ def test_auto_last_fallback_polishes_slowly_settling_dynamics():
     assert fp.residual(1.5 * np.eye(3), away.r, X, "linear").min() > 1
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation: where a network has several fixed "
-                   "points, auto's Newton fallback returns the one near r0 even if it is unstable "
-                   "and the dynamics settle elsewhere; a per-pattern eigenvalue check fixes it but "
-                   "made full-size training 5x slower")
 def test_auto_prefers_the_fixed_point_the_dynamics_settle_at():
     """Neuron 1 is bistable (w = 2) with an unstable fixed point near r = 0, which is where
     Newton from r0 = 0 lands; the rotating pair (eigenvalues +-3i) makes plain iteration
-    fail, so auto needs its fallbacks. The dynamics from r0 settle at r1 = 0.96."""
+    fail, so auto needs its fallbacks. The dynamics from r0 settle at r1 = 0.96: auto sees
+    det(I - G W) < 0 at Newton's point (one LU, no eigenvalues) and runs them."""
     W = np.array([[2.0, 0, 0], [0, 0, -3.0], [0, 3.0, 0]])
     x = np.array([[0.05], [0.1], [0.1]])
     newton = fp.fixed_point(W, x, method="newton")
@@ -213,6 +210,18 @@ def test_auto_prefers_the_fixed_point_the_dynamics_settle_at():
     assert auto.converged
     assert fp.stability(W, auto.r, x).continuous_stable[0]
     np.testing.assert_allclose(auto.r, fp.fixed_point(W, x, method="euler").r, atol=1e-8)
+    assert auto.unstable.size == 0 and "euler" in auto.method
+
+
+def test_auto_flags_a_saddle_it_must_keep():
+    """The bistable neuron beside a pair whose dynamics circle on a limit cycle: the
+    dynamics never settle, so auto keeps Newton's fixed point, a saddle, and says so."""
+    W = np.array([[2.0, 0, 0], [0, 1.5, -3.0], [0, 3.0, 1.5]])
+    x = np.array([[0.05], [1e-3], [1e-3]])
+    auto = fp.fixed_point(W, x)
+    assert auto.converged and auto.unstable.tolist() == [0]
+    assert "unstable" in auto.message
+    assert not fp.stability(W, auto.r, x).continuous_stable[0]
 
 
 def test_auto_keeps_an_unstable_fixed_point_when_the_dynamics_never_settle():
