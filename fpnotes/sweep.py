@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures as cf
 import hashlib
 import itertools
@@ -35,8 +36,12 @@ import numbers
 import os
 import sys
 import tempfile
+import threading
 import time
 import types
+import warnings
+from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +51,7 @@ from ._result import Result
 
 __all__ = ["grid", "sweep", "run_config", "load_results", "config_key", "plot_sweep",
            "paper_configs", "as_train_result",
-           "SweepResult", "InlineExecutor"]
+           "SweepResult", "InlineExecutor", "StoreWarning"]
 
 _COMMON_KEYS = {"task", "rule", "lr", "n_iter", "seed", "batch_size", "record_every", "sleep",
                 "init_rho", "eig_every", "eval_every", "compare", "check_stability"}
@@ -55,6 +60,10 @@ _TASK_KEYS = {"linear": {"N", "m", "input_scale", "teacher_rho", "noise"},
               "mnist": {"N"}}
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+class StoreWarning(UserWarning):
+    """A file in a sweep store does not hold the run its name promises (it is ignored)."""
 
 
 class SweepResult(Result):
@@ -70,8 +79,9 @@ class SweepResult(Result):
     skipped : int
         Distinct configurations already in the store, not run again.
     failed : list of (dict, str)
-        Configurations whose run raised, with the error message. Nothing is
-        stored for them, so the next call runs them again.
+        Configurations whose run raised (or killed its worker process), with
+        the error message. Nothing is stored for them, so the next call runs
+        them again.
     store : str
         The store directory.
     """
@@ -443,6 +453,33 @@ def _read(path):
     return record
 
 
+def _verified(path, record, key=None, config=None):
+    """The record if it is the run its file name (and the caller's key/config) promise.
+
+    A record copied or renamed under another key would otherwise be returned as
+    that configuration's result: its key must equal the file name and the hash of
+    its own configuration (and, when given, the configuration asked for).
+    """
+    try:
+        own_key = config_key(record["config"])
+    except (TypeError, ValueError):
+        own_key = None
+    name = Path(path).stem
+    problems = []
+    if record.get("key") != name:
+        problems.append(f"its key {record.get('key')!r} is not its file name")
+    if own_key != record.get("key"):
+        problems.append("its configuration does not hash to its key")
+    if key is not None and (name != key or (own_key == key and
+                                            _canonical(record["config"]) != config)):
+        problems.append("it is not the configuration asked for")
+    if problems:
+        warnings.warn(f"ignoring store file {str(path)!r}: {'; '.join(problems)} (a copied or "
+                      "edited record); its run counts as missing", StoreWarning, stacklevel=3)
+        return None
+    return record
+
+
 def load_results(store):
     """Read every finished run in a store.
 
@@ -456,7 +493,8 @@ def load_results(store):
     list of dict
         One record ``{"key", "config", "result"}`` per finished run, sorted by
         key. Temporary files of interrupted writes and unreadable files are
-        ignored.
+        ignored; so is (with a :class:`StoreWarning`) a record whose key is not
+        its file name or the hash of its configuration.
     """
     path = Path(store)
     if not path.is_dir():
@@ -466,7 +504,7 @@ def load_results(store):
         if file.name.startswith("."):
             continue
         record = _read(file)
-        if record is not None:
+        if record is not None and _verified(file, record) is not None:
             records.append(record)
     return records
 
@@ -492,8 +530,12 @@ class InlineExecutor(cf.Executor):
         return future
 
 
-def _limit_threads():
-    """Process-pool initializer: one BLAS/OpenMP thread per worker process."""
+def _limit_threads(driver=None):
+    """Process-pool initializer: one BLAS/OpenMP thread per worker process, and a
+    watchdog that ends the worker once the driver process ``driver`` is gone."""
+    if driver is not None:
+        threading.Thread(target=_watch_driver, args=(driver, os.getppid()), daemon=True,
+                         name="fpnotes-driver-watchdog").start()
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     try:  # numpy is already imported here; limit its BLAS pool at run time
@@ -504,12 +546,86 @@ def _limit_threads():
         pass
 
 
+WATCHDOG_PERIOD = 0.5  # seconds between a worker's checks that its driver is alive
+
+
+def _watch_driver(driver, parent):
+    """Exit this worker soon after the driver dies (killed, out of memory): a pool
+    worker waits for tasks forever otherwise, an orphan holding its memory. The
+    worker's parent is the forkserver, which exits with the driver; the pid test
+    covers the spawn start method, where the driver is the parent."""
+    while True:
+        time.sleep(WATCHDOG_PERIOD)
+        if os.getppid() != parent or not _alive(driver):
+            os._exit(1)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else (the pid was reused)
+        return True
+    return True
+
+
 def _default_pool(workers):
     if not (isinstance(workers, int) and workers >= 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_limit_threads)
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_limit_threads,
+                                  initargs=(os.getpid(),))
+
+
+_GUARD_MESSAGE = (
+    "fpnotes.sweep starts worker processes, and each of them imports the script {path!r} "
+    "again; without an `if __name__ == \"__main__\":` guard around the call (line {line}) every "
+    "worker would start a sweep of its own. Put the call under the guard:\n\n"
+    "    if __name__ == \"__main__\":\n        sweep(configs, store=...)\n\n"
+    "or pass executor=\"inline\" to run in this process.")
+
+
+def _check_main_guard():
+    """Refuse to start a process pool from the unguarded top level of a script.
+
+    With the spawn and forkserver start methods each worker re-imports the main
+    script; an unguarded sweep call there breaks every worker at start-up, which
+    the pool reports only as BrokenProcessPool. Jupyter and ``python -c`` have no
+    script file and are not affected.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is vars(main)
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return
+    line = frame.f_lineno
+    try:
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if (isinstance(node, ast.If) and _is_main_test(node.test)
+                and node.lineno <= line <= node.end_lineno):
+            return
+    raise RuntimeError(_GUARD_MESSAGE.format(path=str(path), line=line))
+
+
+def _is_main_test(test):
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [n.id for n in sides if isinstance(n, ast.Name)]
+    consts = [n.value for n in sides if isinstance(n, ast.Constant)]
+    return names == ["__name__"] and consts == ["__main__"]
 
 
 def _is_dask_client(obj):
@@ -577,9 +693,18 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
     Notes
     -----
     A run that raises an ``Exception`` is reported in ``failed`` and not stored;
-    the sweep goes on. A ``KeyboardInterrupt`` (in this process or raised by a
-    run) stops the sweep: every run that has already finished is stored first,
-    pending runs are cancelled, and the interrupt propagates. Calling
+    the sweep goes on. On the default pool, a run that kills its worker process
+    (``os._exit``, a segfault, out of memory) is found by rerunning the runs that
+    were in flight one at a time on a fresh pool; it alone is reported in
+    ``failed``. Workers exit on their own soon after this process dies. A store
+    file whose record belongs to another configuration is ignored (with a
+    :class:`StoreWarning`) and its run done again. The default pool starts
+    processes that re-import the main script: from a script, call :func:`sweep`
+    under ``if __name__ == "__main__":`` (a RuntimeError says so otherwise).
+
+    A ``KeyboardInterrupt`` (in this process or raised by a run) stops the sweep:
+    every run that has already finished is stored first, pending runs are
+    cancelled, and the interrupt propagates. Calling
     :func:`sweep` again with the same configurations runs only what is missing.
     """
     if isinstance(configs_or_grid, dict):
@@ -602,8 +727,9 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
     unique = dict(zip(keys, canon, strict=True))  # first occurrence order, duplicates merged
     done = {}
     for key in unique:
-        record = _read(directory / f"{key}.json")
-        if record is not None:
+        path = directory / f"{key}.json"
+        record = _read(path)
+        if record is not None and _verified(path, record, key, unique[key]) is not None:
             done[key] = record
     todo = [(k, c) for k, c in unique.items() if k not in done]
     skipped = len(done)
@@ -635,26 +761,32 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
             on_result(record)
 
     if todo:
+        if executor is None:
+            _check_main_guard()
         pool, owned = _as_executor(executor, workers)
+        pools = [pool]  # the owned pool is replaced when a run kills a worker
         is_dask = _is_dask_client(executor)
         pending = {}
         interrupted = True
         try:
-            for key, config in todo:
-                pending[pool.submit(run, config)] = (key, config)
-            order = {future: i for i, future in enumerate(pending)}
-            while pending:
-                finished, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
-                for future in sorted(finished, key=order.__getitem__):  # deterministic order
-                    key, config = pending.pop(future)
-                    finish(future, key, config)
+            if owned:
+                _run_on_own_pool(pools, workers, run, todo, pending, finish, failed, bar)
+            else:
+                for key, config in todo:
+                    pending[pool.submit(run, config)] = (key, config)
+                order = {future: i for i, future in enumerate(pending)}
+                while pending:
+                    finished, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+                    for future in sorted(finished, key=order.__getitem__):  # deterministic
+                        key, config = pending.pop(future)
+                        finish(future, key, config)
             interrupted = False
         finally:
             if interrupted:
                 _salvage(pending, finish)
             bar.close()
             if owned:
-                pool.shutdown(wait=not interrupted, cancel_futures=True)
+                pools[0].shutdown(wait=not interrupted, cancel_futures=True)
             elif is_dask:  # dask's ClientExecutor: cancel whatever is left on the cluster
                 pool.shutdown(wait=False)
     else:
@@ -666,9 +798,62 @@ def sweep(configs_or_grid, *, store, executor=None, progress=False, run=None, wo
                        store=str(directory))
 
 
+def _run_on_own_pool(pools, workers, run, todo, pending, finish, failed, bar):
+    """Run ``todo`` on the sweep's own process pool, surviving runs that kill workers.
+
+    At most ``workers`` runs are in flight, so a run in flight is a run executing.
+    When a worker dies (``os._exit``, a segfault, the out-of-memory killer) the pool
+    breaks and fails every run in flight; those become suspects, the pool is
+    recreated, and each suspect is rerun alone. A run that breaks the pool alone is
+    the culprit: it is recorded as failed (with its configuration, in ``failed``);
+    the innocent suspects and the rest of the queue finish normally.
+    """
+    queue, suspects = deque(todo), deque()
+    seq = itertools.count()  # submission order: results are stored deterministically
+    alone = False
+    while queue or suspects or pending:
+        if not pending:
+            alone = bool(suspects)
+        if alone:
+            if not pending:
+                key, config = suspects.popleft()
+                pending[pools[0].submit(run, config)] = (key, config, next(seq))
+        else:
+            while queue and len(pending) < workers:
+                key, config = queue.popleft()
+                pending[pools[0].submit(run, config)] = (key, config, next(seq))
+        finished, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+        broken = []
+        for future in sorted(finished, key=lambda fut: pending[fut][2]):
+            key, config, _ = pending.pop(future)
+            if isinstance(future.exception(), BrokenProcessPool):
+                broken.append((key, config, future.exception()))
+            else:
+                finish(future, key, config)
+        if not broken:
+            continue
+        # The broken pool fails every other run in flight at once; collect them too.
+        cf.wait(list(pending), timeout=60)
+        for future, (key, config, _) in sorted(pending.items(), key=lambda kv: kv[1][2]):
+            if future.done() and not isinstance(future.exception(), BrokenProcessPool):
+                finish(future, key, config)
+            else:
+                broken.append((key, config, future.exception() if future.done() else None))
+        pending.clear()
+        pools[0].shutdown(wait=False, cancel_futures=True)
+        pools[0] = _default_pool(workers)
+        if alone:
+            key, config, exc = broken[0]
+            failed[key] = (f"the run killed its worker process (it broke the pool again when "
+                           f"rerun alone; {type(exc).__name__}: {exc})")
+            bar.update(1)
+        else:
+            suspects.extend((key, config) for key, config, _ in broken)
+
+
 def _salvage(pending, finish):
     """After an interrupt: store the runs that already finished, cancel the rest."""
-    for future, (key, config) in list(pending.items()):
+    for future, (key, config, *_) in list(pending.items()):
         if future.done() and not future.cancelled():
             try:
                 if future.exception() is None:
