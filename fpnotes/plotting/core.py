@@ -43,8 +43,35 @@ def interactive(plot_fn, **controls):
     """
     import ipywidgets as widgets
 
-    def draw(**kwargs):
-        plot_fn(**kwargs)
-        plt.show()  # render inside the widget's output area, then release the figure
+    # The figure goes into the output widget's state (its `outputs`), not through the
+    # kernel's display messages: a front end without a widget manager (nbval, a plain
+    # nbclient) would put those in the cell itself, and a stored notebook would no longer
+    # match a fresh run.
+    state = {}
 
-    return widgets.interactive(draw, **controls)
+    def draw(**kwargs):
+        fig = plot_fn(**kwargs)
+        try:
+            state["output"] = {"output_type": "display_data", "metadata": {},
+                               "data": {"image/png": png_base64(fig, bbox_inches="tight"),
+                                        "text/plain": repr(fig)}}
+        finally:
+            plt.close(fig)
+        if "widget" in state:
+            state["widget"].out.outputs = (state["output"],)
+
+    widget = widgets.interactive(draw, clear_output=False, **controls)
+    state["widget"] = widget
+    widget.out.outputs = (state["output"],)  # the first draw ran inside the constructor
+    widget.plot_fn = plot_fn  # for fpnotes.plotting.slider (frames for the static page)
+    return widget
+
+
+def png_base64(fig, dpi="figure", **savefig_kwargs):
+    """The figure as a base64 PNG, without metadata (the same figure, the same bytes)."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, **savefig_kwargs)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
