@@ -268,7 +268,8 @@ def angle(U, V):
     U, V = U.ravel(), V.ravel()
     su, sv = np.max(np.abs(U), initial=0.0), np.max(np.abs(V), initial=0.0)
     if su == 0 or sv == 0:
-        raise ValueError("the angle with a zero matrix (or an empty one) is undefined")
+        raise ValueError(f"{'U' if su == 0 else 'V'} is zero (or empty): the angle with a "
+                         "zero matrix is undefined")
     U, V = U / su, V / sv  # scale first: norms of entries near 1e200 would overflow
     nu, nv = np.linalg.norm(U), np.linalg.norm(V)
     return float(np.degrees(np.arccos(np.clip(U @ V / (nu * nv), -1.0, 1.0))))
