@@ -1,8 +1,13 @@
-"""pyproject.toml and environment.yml (Binder) must declare the same packages."""
+"""The package lists agree: pyproject.toml, environment.yml (local conda) and
+.binder/environment.yml (Binder runtime), and every imported package is declared."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +18,10 @@ except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = ("book", "test", "distributed")
+# every extra except those that only gather other extras (dev = fpnotes[...])
+EXTRAS = tuple(name for name, reqs in tomllib.loads(
+    (ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"].items()
+    if not all(r.lower().startswith("fpnotes[") for r in reqs))
 # conda entries that are not Python packages declared in pyproject.toml
 CONDA_ONLY = {"python", "pip"}
 # one pip requirement that stands for several conda packages
@@ -30,11 +38,12 @@ def normalize(requirement: str) -> set[str]:
     return {name_with_extras.split("[", 1)[0]}
 
 
-def pyproject_names(text: str) -> set[str]:
+def pyproject_names(text: str, extras=None) -> set[str]:
     project = tomllib.loads(text)["project"]
     reqs = list(project["dependencies"])
-    for extra in EXTRAS:
-        reqs += project["optional-dependencies"][extra]
+    optional = project.get("optional-dependencies", {})
+    for extra in EXTRAS if extras is None else extras:
+        reqs += optional.get(extra, [])
     return set().union(*(normalize(r) for r in reqs))
 
 
@@ -130,3 +139,102 @@ def test_compare_accepts_matching_pair():
         "missing_from_environment_yml": set(),
         "missing_from_pyproject": set(),
     }
+
+
+# --- .binder/environment.yml: the lean Binder runtime -------------------------------------
+
+BINDER = ROOT / ".binder"
+# what Binder adds to the package's own dependencies: the kernel and the MyST renderer
+BINDER_EXTRA = {"ipykernel", "jupyterlab-myst"}
+# tools that must not slow down a Binder build
+DEV_TOOLS = {"pytest", "nbval", "hypothesis", "ruff", "voila", "jupyter-book"}
+
+
+def test_binder_environment_has_the_runtime_and_nothing_else():
+    py = (ROOT / "pyproject.toml").read_text()
+    runtime = pyproject_names(py, extras=())
+    binder = conda_names((BINDER / "environment.yml").read_text())
+    assert runtime - binder == set(), "package dependencies missing from .binder/environment.yml"
+    assert binder - runtime - BINDER_EXTRA == set(), "not a runtime dependency of fpnotes"
+    assert binder & DEV_TOOLS == set()
+    assert BINDER_EXTRA <= binder
+
+
+def test_binder_environment_does_not_install_the_repository():
+    """An environment that installs the repo makes repo2docker copy the repository before
+    solving, so every commit re-solves; postBuild installs fpnotes instead."""
+    text = (BINDER / "environment.yml").read_text()
+    assert not re.search(r"^\s*-\s*(-e\s+)?\.\s*$", text, re.M)
+    assert re.search(r"^\s*- python=3\.\d+\s*$", text, re.M)
+
+
+def test_binder_postbuild_installs_fpnotes_alone_and_writes_the_student_notebooks():
+    post = BINDER / "postBuild"
+    text = post.read_text()
+    assert text.startswith("#!/bin/bash") and post.stat().st_mode & 0o111
+    assert re.search(r"^python -m pip install --no-deps \.$", text, re.M)
+    calls = re.findall(r"^python -m fpnotes\.assignments (.*)$", text, re.M)
+    assert len(calls) == 1
+    # the same source and output folders as `make assignments`
+    recipe = re.search(r"^assignments:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    make_args = re.search(r"-m fpnotes\.assignments\s+(.*)$", recipe.group(1)).group(1).split()
+    args = calls[0].split()
+    positional = [a for a in args if not a.startswith("-")]
+    assert positional == [a for a in make_args if not a.startswith("-")]
+    # and only options the command line knows
+    import fpnotes.assignments as assignments
+
+    source = Path(assignments.__file__).read_text()
+    for option in (a for a in args if a.startswith("--")):
+        assert f'"{option}"' in source, f"python -m fpnotes.assignments has no {option}"
+
+
+# --- every imported package is declared ----------------------------------------------------
+
+# import name -> distribution, for packages that are not installed here
+IMPORT_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "otter": "otter-grader",
+                "websocket": "websocket-client", "IPython": "ipython"}
+
+
+def _imports(source: str) -> set[str]:
+    tree = ast.parse(source)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def imported_modules() -> dict[str, set[str]]:
+    """Top-level modules imported by the package, tests, benchmarks and chapters -> files."""
+    found: dict[str, set[str]] = {}
+    sources = []
+    for folder in ("fpnotes", "tests", "benchmarks"):
+        sources += [(p, p.read_text()) for p in sorted((ROOT / folder).rglob("*.py"))]
+    for nb in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(nb.read_text())["cells"]
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        # drop IPython magics and shell lines
+        text = "\n".join(line for cell in code for line in cell.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        sources.append((nb, text))
+    local = {p.stem for folder in ("tests", "benchmarks") for p in (ROOT / folder).rglob("*.py")}
+    local |= {"fpnotes", "conftest"}
+    for path, text in sources:
+        for name in _imports(text) - set(sys.stdlib_module_names) - local:
+            found.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_imported_package_is_declared():
+    declared = pyproject_names((ROOT / "pyproject.toml").read_text(), extras=EXTRAS)
+    dists = importlib.metadata.packages_distributions()
+    missing = {}
+    for module, files in imported_modules().items():
+        names = {normalize(d).pop() for d in dists.get(module, [])} or {
+            IMPORT_NAMES.get(module, module).lower()}
+        if not names & declared:
+            missing[module] = sorted(files)[:3]
+    assert missing == {}, f"imported but not declared in pyproject.toml: {missing}"
