@@ -115,6 +115,8 @@ INSPECT_JS = r"""
   }
   out.raw_dollars = (text.match(/\$\$/g) || []).length;
   out.exercises = document.querySelectorAll("div.exercise.admonition").length;
+  // interactive figures as sliders over precomputed frames (fpnotes.plotting.slider)
+  out.sliders = document.querySelectorAll(".fpnotes-slider").length;
   out.solutions = [...document.querySelectorAll("div.solution.admonition")].map((s) => ({
     id: s.id,
     dropdown: s.classList.contains("dropdown"),
@@ -205,9 +207,9 @@ def serve(directory):
     return server
 
 
-def start_chromium(executable, profile):
-    proc = subprocess.Popen([executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                             "about:blank"],
+def start_chromium(executable, profile, extra_flags=()):
+    proc = subprocess.Popen([executable, *CHROMIUM_FLAGS, *extra_flags,
+                             f"--user-data-dir={profile}", "about:blank"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     port_file = Path(profile) / "DevToolsActivePort"
     deadline = time.monotonic() + 60
@@ -265,6 +267,10 @@ def page_checks(name, info, status, js_errors, failed_requests, is_chapter):
             shown = "; ".join(info["unrendered_math"][:3])
             problems.append(f"{len(info['unrendered_math'])} math elements not rendered "
                             f"by MathJax, e.g. {shown!r}")
+    for k, move in enumerate(info.get("slider_moves", [])):
+        if not move.get("changed"):
+            problems.append(f"precomputed slider {k + 1}: the frame did not change when "
+                            f"the slider moved ({move})")
     if info.get("raw_dollars"):
         problems.append(f"raw $$ left in the page text ({info['raw_dollars']}x)")
     if is_chapter and info.get("exercises", 0) == 0:
@@ -275,6 +281,53 @@ def page_checks(name, info, status, js_errors, failed_requests, is_chapter):
                             f"(dropdown={sol['dropdown']}, toggle={sol['toggle']}, "
                             f"hidden={sol['hidden']})")
     return problems
+
+
+# Where the k-th precomputed slider is and what it shows.
+SLIDER_JS = r"""
+((k) => {
+  const root = document.querySelectorAll(".fpnotes-slider")[k];
+  const input = root.querySelector("input[type=range]");
+  const img = root.querySelector("img");
+  root.scrollIntoView({block: "center"});
+  const r = input.getBoundingClientRect();
+  return {x: r.x + r.width / 2, y: r.y + r.height / 2, value: input.value,
+          max: input.max, src: img.src, alt: img.alt,
+          label: root.querySelector("output").textContent,
+          shown: img.complete && img.naturalWidth > 0};
+})
+"""
+
+
+async def move_sliders(cdp, session, count):
+    """Move each precomputed slider by the keyboard, as a reader would: click its range
+    input, press the right (or, at the end, left) arrow; report whether the frame changed."""
+    moves = []
+    for k in range(count):
+        async def state(k=k):
+            res = await cdp.send("Runtime.evaluate", session=session, returnByValue=True,
+                                 expression=f"({SLIDER_JS})({k})")
+            return res["result"]["value"]
+
+        before = await state()
+        await asyncio.sleep(0.2)  # scrolled into view
+        before = await state()
+        for kind in ("mousePressed", "mouseReleased"):  # focus it (a click on the thumb's row)
+            await cdp.send("Input.dispatchMouseEvent", session=session, type=kind,
+                           x=before["x"], y=before["y"], button="left", clickCount=1)
+        clicked = await state()
+        key = "ArrowLeft" if clicked["value"] == clicked["max"] else "ArrowRight"
+        code = 37 if key == "ArrowLeft" else 39
+        for kind in ("rawKeyDown", "keyUp"):
+            await cdp.send("Input.dispatchKeyEvent", session=session, type=kind, key=key,
+                           code=key, windowsVirtualKeyCode=code)
+        await asyncio.sleep(0.2)
+        after = await state()
+        moves.append({"value": f"{before['value']} -> {after['value']}",
+                      "label": f"{before['label']} -> {after['label']}",
+                      "changed": after["src"] != clicked["src"] and after["shown"]
+                      and after["alt"] != clicked["alt"] and after["value"] != clicked["value"]})
+    return moves
 
 
 async def check_pages(browser_ws, base_url, pages, screenshots, mathjax_dir, timeout):
@@ -352,10 +405,20 @@ async def check_pages(browser_ws, base_url, pages, screenshots, mathjax_dir, tim
                 problems.append(f"inspection script failed: {res['exceptionDetails']}")
             else:
                 info = res["result"]["value"]
+            if info.get("sliders"):
+                info["slider_moves"] = await move_sliders(cdp, session, info["sliders"])
             await asyncio.sleep(0.3)  # let the last failed requests arrive
             shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
             out = Path(screenshots) / (Path(page).with_suffix(".png").name)
             out.write_bytes(base64.b64decode(shot["data"]))
+            if info.get("sliders"):  # the first precomputed slider, after its move
+                await cdp.send("Runtime.evaluate", session=session, expression=(
+                    "document.querySelector('.fpnotes-slider')"
+                    ".scrollIntoView({block: 'center'})"))
+                await asyncio.sleep(0.3)
+                shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
+                out.with_name(f"{out.stem}-slider.png").write_bytes(
+                    base64.b64decode(shot["data"]))
             if info.get("exercises"):  # a second view: the first exercise and its solution
                 await cdp.send("Runtime.evaluate", session=session, expression=(
                     "document.querySelector('div.exercise.admonition')"
@@ -437,6 +500,9 @@ def main(argv=None):
                    f"{info.get('mjx', 0)} math, "
                    f"{info.get('exercises', 0)} exercises, "
                    f"{len(info.get('solutions', []))} solutions")
+        if info.get("sliders"):
+            moved = sum(bool(m.get("changed")) for m in info.get("slider_moves", []))
+            summary += f", {moved}/{info['sliders']} sliders move"
         print(f"  {'FAIL' if problems else 'ok  '}  {page:40s} {summary}")
         for problem in problems:
             print(f"          - {problem}")
