@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._result import Result
-from ._validation import as_patterns, as_weights, check_lr
+from ._validation import as_patterns, as_weights, check_int, check_lr, check_number
 from .activations import as_activation
 from .gradients import bptt_gradient
 from .losses import get_loss
 from .stability import max_real_eig
-from .training import TrainResult
+from .training import TrainResult, _check_targets, _keep_completed, _max_real_or_nan
 
 __all__ = ["train_bptt", "train_task_bptt", "simulate_euler"]
 
@@ -43,7 +43,7 @@ def simulate_euler(W, X, f="tanh", *, steps, h=0.1):
     """
     W = as_weights(W)
     X, _ = as_patterns(X, W.shape[0])
-    act = as_activation(f)
+    act = as_activation(f, W.shape[0])
     steps, h = _check_steps_h(steps, h)
     r = np.zeros_like(X)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -86,7 +86,16 @@ def train_bptt(W0, X, targets, *, lr, n_iter, steps, h=0.1, f="tanh", loss="squa
     -------
     TrainResult
         Same fields as :func:`fpnotes.train`'s, with ``rule="BPTT"``. A run stops
-        with ``diverged=True`` and a message when the loss or the gradient is not finite.
+        with ``diverged=True`` and a message when the loss or the gradient is not
+        finite, or an arithmetic error (overflow, a failed eigendecomposition) occurs.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, all checked before the first iteration.
+    KeyboardInterrupt
+        On Ctrl-C, with the partial result attached as ``.result``
+        (``interrupted=True``), as for :func:`fpnotes.train`.
     """
     W = as_weights(W0, "W0").copy()
     X, _ = as_patterns(X, W.shape[0])
@@ -94,7 +103,16 @@ def train_bptt(W0, X, targets, *, lr, n_iter, steps, h=0.1, f="tanh", loss="squa
     if not (isinstance(n_iter, (int, np.integer)) and n_iter >= 0):
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
     steps, h = _check_steps_h(steps, h)
+    as_activation(f, W.shape[0])
     loss_fn = get_loss(loss)
+    eig_every = check_int(eig_every, "eig_every")
+    eval_every = check_int(eval_every, "eval_every")
+    _check_targets(loss_fn, X, targets, readout, "targets")
+    if (X_test is None) != (targets_test is None):
+        raise ValueError("X_test and targets_test go together: pass both or neither")
+    if X_test is not None:
+        X_test, _ = as_patterns(X_test, W.shape[0], "X_test")
+        _check_targets(loss_fn, X_test, targets_test, readout, "targets_test")
     n = X.shape[1]
     if batch_size is not None and not (isinstance(batch_size, (int, np.integer))
                                        and batch_size > 0):
@@ -105,33 +123,42 @@ def train_bptt(W0, X, targets, *, lr, n_iter, steps, h=0.1, f="tanh", loss="squa
     eig = {"iteration": [], "max_real": []}
     test = {"iteration": [], "loss": [], "accuracy": []}
     message, diverged, it = f"finished {n_iter} iterations", False, 0
-    for it in range(n_iter):
-        if batch_size is None or batch_size >= n:
-            idx = slice(None)
+    done, interrupt = 0, None
+    try:
+        for it in range(n_iter):
+            if batch_size is None or batch_size >= n:
+                idx = slice(None)
+            else:
+                if pos + batch_size > n:
+                    order, pos = rng.permutation(n), 0
+                idx, pos = order[pos:pos + batch_size], pos + batch_size
+            Tb = np.asarray(targets)[..., idx]
+            if eig_every and it % eig_every == 0:
+                eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
+            if eval_every and X_test is not None and it % eval_every == 0:
+                _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, steps, h)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = bptt_gradient(W, X[:, idx], Tb, f, steps=steps, h=h, loss=loss,
+                                    readout=readout) if np.all(np.isfinite(W)) else None
+            if out is None or not np.isfinite(out.loss) or not np.all(np.isfinite(out.gradient)):
+                message, diverged = f"diverged at iteration {it}: loss or gradient not finite", True
+                break
+            hist["loss"].append(out.loss)
+            acc = _call(loss_fn, out.r, Tb, readout).get("accuracy", np.nan)
+            hist["accuracy"].append(acc)
+            W -= lr * out.gradient
+            done = it + 1
         else:
-            if pos + batch_size > n:
-                order, pos = rng.permutation(n), 0
-            idx, pos = order[pos:pos + batch_size], pos + batch_size
-        Tb = np.asarray(targets)[..., idx]
-        if eig_every and it % eig_every == 0:
-            eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
-        if eval_every and X_test is not None and it % eval_every == 0:
-            _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, steps, h)
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = bptt_gradient(W, X[:, idx], Tb, f, steps=steps, h=h, loss=loss,
-                                readout=readout) if np.all(np.isfinite(W)) else None
-        if out is None or not np.isfinite(out.loss) or not np.all(np.isfinite(out.gradient)):
-            message, diverged = f"diverged at iteration {it}: loss or gradient not finite", True
-            break
-        hist["loss"].append(out.loss)
-        acc = _call(loss_fn, out.r, Tb, readout).get("accuracy", np.nan)
-        hist["accuracy"].append(acc)
-        W -= lr * out.gradient
-    else:
-        it = n_iter
-    if eig_every:
-        eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
-    if X_test is not None and not diverged:
+            it = n_iter
+    except KeyboardInterrupt as exc:  # keep what was recorded; re-raised below with it
+        interrupt, it = exc, _keep_completed(hist, done)
+        message = f"interrupted at iteration {done} (KeyboardInterrupt)"
+    except (ArithmeticError, np.linalg.LinAlgError) as exc:
+        it, diverged = _keep_completed(hist, done), True
+        message = f"diverged at iteration {done}: {type(exc).__name__}: {exc}"
+    if eig_every and interrupt is None:
+        eig["iteration"].append(it), eig["max_real"].append(_max_real_or_nan(W))
+    if X_test is not None and not diverged and interrupt is None:
         _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, steps, h)
     history = Result(iteration=np.arange(len(hist["loss"])),
                      **{k: np.asarray(v, dtype=np.float64) for k, v in hist.items()})
@@ -139,8 +166,13 @@ def train_bptt(W0, X, targets, *, lr, n_iter, steps, h=0.1, f="tanh", loss="squa
         del history["accuracy"]
     arrays = [Result({k: np.asarray(v, dtype=np.float64) for k, v in d.items()})
               for d in (eig, test)]
-    return TrainResult(W=W, history=history, eig=arrays[0], test=arrays[1], diverged=diverged,
-                       message=message, iterations=it, rule="BPTT", lr=lr, steps=steps, h=h)
+    result = TrainResult(W=W, history=history, eig=arrays[0], test=arrays[1],
+                         diverged=diverged, message=message, iterations=it, rule="BPTT", lr=lr,
+                         steps=steps, h=h, interrupted=interrupt is not None)
+    if interrupt is not None:
+        interrupt.result = result
+        raise interrupt
+    return result
 
 
 def train_task_bptt(task, lr, n_iter, *, steps, **kwargs):
@@ -153,13 +185,7 @@ def train_task_bptt(task, lr, n_iter, *, steps, **kwargs):
 
 
 def _check_steps_h(steps, h):
-    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if isinstance(h, bool) or not isinstance(h, (int, float, np.floating, np.integer)):
-        raise TypeError(f"h must be a number, got {type(h).__name__}")
-    if not 0 < h <= 1:
-        raise ValueError(f"h must be in (0, 1], got {h}")
-    return int(steps), float(h)
+    return check_int(steps, "steps", minimum=1), check_number(h, "h", low=0.0, high=1.0)
 
 
 def _call(loss_fn, R, targets, readout):

@@ -311,3 +311,31 @@ def test_ctrl_c_during_train_keeps_the_partial_history(monkeypatch):
     partial = err.value.result
     assert partial.interrupted and partial.iterations == 3
     assert len(partial.history.loss) == 3 and "interrupted" in partial.message
+
+
+def test_train_bptt_checks_up_front_and_keeps_history_on_ctrl_c(monkeypatch):
+    from fpnotes import bptt_training
+    from fpnotes.bptt_training import train_bptt
+
+    task = _linear_task()
+    base = dict(lr=0.1, n_iter=6, steps=5, f=task.f)
+    for kwargs, name in [({"X_test": np.ones((3, 2)), "targets_test": np.ones((8, 2))}, "X_test"),
+                         ({"X_test": np.ones((8, 2)), "targets_test": np.ones((2, 2))},
+                          "targets_test"),
+                         ({"eig_every": -1}, "eig_every"), ({"h": "0.1"}, "h")]:
+        with pytest.raises((TypeError, ValueError), match=name):
+            train_bptt(task.W0, task.X, task.targets, **{**base, **kwargs})
+    real = bptt_training.bptt_gradient
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bptt_training, "bptt_gradient", interrupted)
+    with pytest.raises(KeyboardInterrupt) as err:
+        train_bptt(task.W0, task.X, task.targets, **base)
+    assert err.value.result.interrupted and err.value.result.iterations == 2
+    assert len(err.value.result.history.loss) == 2
