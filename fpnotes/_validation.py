@@ -16,7 +16,10 @@ __all__ = ["as_weights", "as_patterns", "as_like", "as_real_array", "check_lr", 
 def _as_float_array(a, name):
     if isinstance(a, (str, bytes)) or a is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(a).__name__}")
-    raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+    try:
+        raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+    except (TypeError, ValueError) as exc:  # a ragged nested list, for one
+        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
     # Converting a complex array to float64 drops the imaginary part with only a
     # ComplexWarning; strings such as "1" would convert silently. Refuse both.
     if raw.dtype.kind not in "biufO":

@@ -9,7 +9,7 @@ the offending argument, FixedPointError, StepError. Never a numpy-internal error
 Inputs: a valid problem (N <= 4 neurons, m <= 3 patterns, weights scaled from
 1e-300 to 1e150) of which one argument may be replaced by a bad variant: another
 shape, empty, a scalar, a vector, NaN/inf entries, complex, float32/int/bool, a
-nested list, a string or None. Derandomized, so CI sees the same examples.
+nested list (ragged too), a string or None. Derandomized, so CI sees the same examples.
 """
 
 import re
@@ -37,7 +37,7 @@ def _bad_variants(a):
         casts = [a.astype(np.float32), np.clip(a, -1e9, 1e9).astype(np.int64)]
     out = [a[..., :0], a.T if a.ndim == 2 and a.shape[0] != a.shape[-1] else a[:1],
            np.ones(a.shape + (2,)), 0.5, flat[:1].copy(), a.astype(np.complex128) + 1j,
-           *casts, a > 0, a.tolist(), "1.0", None]
+           *casts, a > 0, a.tolist(), [[1.0, 2.0], [3.0]], "1.0", None]
     with_nan = a.copy()
     if with_nan.size:
         with_nan.flat[0] = np.nan

@@ -140,6 +140,8 @@ def test_complex_everywhere_else_is_refused():
         fp.Linear(1 + 1j)
     with pytest.raises(TypeError, match="X"):
         fp.fixed_point(W, np.array(["1"] * 4))
+    with pytest.raises(TypeError, match="W must be an array of real numbers"):
+        fp.fixed_point([[1.0, 2.0], [3.0]], [1.0, 2.0])  # ragged
 
 
 def test_wrong_target_shapes_are_refused_not_broadcast():
