@@ -91,8 +91,10 @@ def train_bptt(W0, X, targets, *, lr, n_iter, steps, h=0.1, f="tanh", loss="squa
 
     Raises
     ------
-    TypeError, ValueError
-        For a bad argument, all checked before the first iteration.
+    TypeError
+        For an argument of the wrong type, checked before the first iteration.
+    ValueError
+        For a wrong shape or value, likewise.
     KeyboardInterrupt
         On Ctrl-C, with the partial result attached as ``.result``
         (``interrupted=True``), as for :func:`fpnotes.train`.

@@ -172,8 +172,10 @@ def step(rule, W, X, r, delta, f="tanh", lr=1.0):
 
     Raises
     ------
-    TypeError, ValueError
-        For a bad argument (the message names it).
+    TypeError
+        For an argument of the wrong type (the message names it).
+    ValueError
+        For a wrong shape or value (the message names the argument).
     StepError
         When the step cannot be computed at this W (a singular system, or a
         step that is not finite).

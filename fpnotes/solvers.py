@@ -197,9 +197,12 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
 
     Raises
     ------
-    TypeError, ValueError
-        For an argument of the wrong type, shape or range (complex and
-        non-finite arrays included); the message names the argument.
+    TypeError
+        For an argument of the wrong type (a complex or string array
+        included); the message names the argument.
+    ValueError
+        For a wrong shape, a non-finite entry or an option out of range; the
+        message names the argument.
     FixedPointError
         With ``on_fail="raise"``, when some pattern did not converge (a singular
         linear system included); the partial result is ``.result``.

@@ -99,9 +99,11 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
 
     Raises
     ------
-    TypeError, ValueError
-        For a bad argument, all checked before the first iteration (the test set
-        included); the message names the argument.
+    TypeError
+        For an argument of the wrong type, checked before the first iteration;
+        the message names the argument.
+    ValueError
+        For a wrong shape or value, the test set included, likewise.
     KeyboardInterrupt
         On Ctrl-C, re-raised with the partial :class:`TrainResult` attached as
         ``.result`` (``interrupted=True``, the history up to the last completed
