@@ -230,7 +230,7 @@ def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error
             rs[t + 1] = (1 - h) * rs[t] + h * act.f(W @ rs[t] + X)
     if not np.all(np.isfinite(rs[-1])):
         # the dynamics ran away: there is no loss to differentiate (still check targets)
-        _call_loss(loss_fn, np.zeros_like(X), targets, readout)
+        _call_loss(loss_fn, np.broadcast_to(0.0, X.shape), targets, readout)
         return Result(gradient=np.full_like(W, np.nan), loss=np.nan, r=rs[-1], diverged=True)
     out = _call_loss(loss_fn, rs[-1], targets, readout)
     lam = out.delta / X.shape[1]

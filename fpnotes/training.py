@@ -238,9 +238,10 @@ def _check_inputs(N, X, targets, f, rule, compare, loss_fn, readout):
 
 
 def _check_targets(loss_fn, X, targets, readout, name):
-    # The loss itself knows what its targets look like: try it once on zero states.
+    # The loss itself knows what its targets look like: try it once on zero states
+    # (a read-only broadcast view: no (N, n) array is allocated for a large data set).
     try:
-        _call_loss(loss_fn, np.zeros_like(X), targets, readout)
+        _call_loss(loss_fn, np.broadcast_to(0.0, X.shape), targets, readout)
     except (TypeError, ValueError) as exc:
         text = str(exc)
         raise type(exc)(text if text.startswith(name) else f"{name}: {text}") from None
