@@ -96,6 +96,8 @@ def as_like(A, shape, name):
 def check_number(value, name, *, low=None, high=None, low_open=True):
     """Return ``value`` as a finite real float, in (low, high] (``[low, high]`` with
     ``low_open=False``) when the bounds are given; TypeError/ValueError name ``name``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d array, e.g. from a numpy reduction
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
                                                                     np.floating)):
         raise TypeError(f"{name} must be a real number, got {value!r} "

@@ -208,6 +208,12 @@ def test_fixed_point_options_are_checked(kwargs, name):
         fp.fixed_point(W, X, **kwargs)
 
 
+def test_numpy_scalars_are_numbers():
+    W, X, _ = random_net(4, 2, seed=4)
+    res = fp.fixed_point(W, X, tol=np.float32(1e-6), max_iter=np.int64(50), h=np.array(0.2))
+    assert res.converged
+
+
 def test_adjoint_options_are_checked():
     W, X, _ = random_net(4, 2, seed=4)
     with pytest.raises(TypeError, match="tol"):
