@@ -214,8 +214,8 @@ def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error
     Returns
     -------
     Result with ``gradient`` (N, N), ``loss`` (at r_T), ``r`` (r_T, (N, m)) and
-    ``diverged`` (True when the forward pass overflowed: then ``loss`` and
-    ``gradient`` are NaN).
+    ``diverged`` (True when the forward pass overflowed -- then ``loss`` and
+    ``gradient`` are NaN -- or the loss or the backward pass did).
     """
     W = as_weights(W)
     act = as_activation(f, W.shape[0])
@@ -235,11 +235,14 @@ def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error
     out = _call_loss(loss_fn, rs[-1], targets, readout)
     lam = out.delta / X.shape[1]
     grad = np.zeros_like(W)
-    for t in range(steps - 1, -1, -1):
-        gl = act.df(W @ rs[t] + X) * lam
-        grad += h * gl @ rs[t].T
-        lam = (1 - h) * lam + h * (W.T @ gl)
-    return Result(gradient=grad, loss=out.loss, r=rs[-1], diverged=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps - 1, -1, -1):
+            gl = act.df(W @ rs[t] + X) * lam
+            grad += h * gl @ rs[t].T
+            lam = (1 - h) * lam + h * (W.T @ gl)
+    # the backward pass can overflow where the forward one did not (huge W)
+    diverged = not (np.isfinite(out.loss) and np.all(np.isfinite(grad)))
+    return Result(gradient=grad, loss=out.loss, r=rs[-1], diverged=diverged)
 
 
 def _call_loss(loss_fn, R, targets, readout):

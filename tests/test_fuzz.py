@@ -189,6 +189,23 @@ def test_simulate_residual_angle_landscape(problem, f, data):
         assert not np.isnan(loss)
 
 
+@FUZZ
+@given(problems(names=("W", "X", "targets", "ts")), st.sampled_from(["tanh", "linear"]))
+def test_bptt_gradient_and_loss_along_line(problem, f):
+    args, bad = problem
+    out, _ = check_contract(lambda: fp.bptt_gradient(args["W"], args["X"], args["targets"], f,
+                                                     steps=4, h=0.5),
+                            ["W", "X", "targets", "f", "steps", "h"])
+    if out is not None:
+        assert out.diverged or (np.isfinite(out.loss) and np.all(np.isfinite(out.gradient)))
+    ts = [0.0, np.nan] if bad == "ts" else [-1.0, 0.0, 0.5]
+    line, _ = check_contract(lambda: fp.loss_along_line(args["W"], args["W"], ts, args["X"],
+                                                        args["targets"]),
+                             ["W_star", "W1", "ts", "X", "Y"])
+    if line is not None:
+        assert not np.any(np.isnan(line.loss)) and line.loss.shape == (3,)
+
+
 @settings(FUZZ, max_examples=25)
 @given(problems(names=("W0", "X", "targets", "X_test", "eig_every")),
        st.sampled_from(sorted(fp.RULES)), st.sampled_from(["tanh", "linear"]),

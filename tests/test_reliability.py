@@ -347,3 +347,13 @@ def test_train_bptt_checks_up_front_and_keeps_history_on_ctrl_c(monkeypatch):
         train_bptt(task.W0, task.X, task.targets, **base)
     assert err.value.result.interrupted and err.value.result.iterations == 2
     assert len(err.value.result.history.loss) == 2
+
+
+def test_bptt_gradient_flags_an_overflowing_backward_pass():
+    """Found by the fuzz suite: a huge linear W whose forward pass stays finite while the
+    backward pass overflows gave a NaN gradient with diverged=False."""
+    out = fp.bptt_gradient([[1.25730221e+149]], [[-1.32104863e-301]], [[0.1]], "linear",
+                           steps=4, h=0.5)
+    assert out.diverged and not np.all(np.isfinite(out.gradient))
+    ok = fp.bptt_gradient([[0.5]], [[1.0]], [[0.1]], "linear", steps=4, h=0.5)
+    assert not ok.diverged and np.all(np.isfinite(ok.gradient))
