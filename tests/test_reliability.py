@@ -279,25 +279,26 @@ def test_train_survives_overflow_and_keeps_history():
 
 
 def test_train_converts_arithmetic_failures_into_divergence(monkeypatch):
-    """A LinAlgError or OverflowError anywhere in an iteration (here: the eigenvalues
-    recorded with eig_every) ends the run as diverged, with its history."""
+    """A LinAlgError or OverflowError anywhere in an iteration (here: from the fixed-point
+    solve, then from the step) ends the run as diverged, with its history."""
     from fpnotes import training
 
     task = _linear_task()
-    real = training.max_real_eig
-    calls = {"n": 0}
+    for name, error in (("_solve", np.linalg.LinAlgError), ("step", OverflowError)):
+        real = getattr(training, name)
+        calls = {"n": 0}
 
-    def flaky(W):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise np.linalg.LinAlgError("Eigenvalues did not converge")
-        return real(W)
+        def flaky(*args, real=real, calls=calls, error=error, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise error("injected")
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(training, "max_real_eig", flaky)
-    out = fp.train(task.W0, task.X, task.targets, rule="dW3", lr=0.1, n_iter=10, f=task.f,
-                   eig_every=1)
-    assert out.diverged and out.iterations == 2 and len(out.history.loss) == 2
-    assert "LinAlgError" in out.message
+        monkeypatch.setattr(training, name, flaky)
+        out = fp.train(task.W0, task.X, task.targets, rule="dW3", lr=0.1, n_iter=10, f=task.f)
+        monkeypatch.undo()
+        assert out.diverged and out.iterations == 2 and len(out.history.loss) == 2
+        assert error.__name__ in out.message
 
 
 def test_ctrl_c_during_train_keeps_the_partial_history(monkeypatch):
