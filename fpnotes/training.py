@@ -18,7 +18,7 @@ from .activations import as_activation, is_linear
 from .losses import get_loss
 from .rules import RULES, angle, step
 from .solvers import ConvergenceWarning, FixedPointError, check_solver_options, fixed_point
-from .stability import max_real_eig, unstable_patterns
+from .stability import max_real_eig, stability_criterion
 
 __all__ = ["train", "train_task", "TrainResult"]
 
@@ -35,8 +35,15 @@ class TrainResult(Result):
         asked: ``accuracy``, ``angle`` (degrees between this rule's step and
         the ``compare`` rule's), ``grad_norm``.
     eig : Result
-        ``iteration`` and ``max_real`` (largest real part of W's eigenvalues),
-        recorded every ``eig_every`` iterations and at the end.
+        The stability criterion (:func:`fpnotes.stability.stability_criterion`)
+        every ``eig_every`` iterations, at the batch's fixed points before that
+        update, and at the end (on the next batch): ``iteration``, ``max_real``
+        (max Re lambda(W)), ``unstable_fraction`` (fraction of the batch's patterns
+        with Re lambda(G_i W) >= 1) and ``max_real_GW`` (the largest Re lambda(G_i W)
+        over the batch when it is >= 1, else NaN). NaN where no fixed point was found.
+    lost_at : int or None
+        The first iteration at which the run *lost its fixed point*: a check found
+        an unstable pattern, or a fixed-point solve failed. None if it never did.
     test : Result
         ``iteration``, ``loss``, ``accuracy`` on the test set every ``eval_every``.
     diverged : bool
@@ -75,16 +82,21 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         Another rule: record the angle between its step and this rule's (costs
         one more step computation per iteration).
     eig_every : int
-        Record max Re lambda(W) every this many iterations (0: never).
+        Record the stability criterion (max Re lambda(W), the fraction of the batch
+        whose fixed point is unstable, see :attr:`TrainResult.eig`) every this many
+        iterations (0: never). A run that loses its fixed point goes on (unless
+        ``require_stable``); ``lost_at`` and the message say where it happened.
     X_test, targets_test : optional
         Evaluated every ``eval_every`` iterations and at the end.
     solver : dict, optional
         Keyword arguments for :func:`~fpnotes.solvers.fixed_point` (e.g. ``method``, ``tol``).
     require_stable : bool
-        Also stop when a fixed point is found but is unstable for the dynamics
-        (some eigenvalue of G_i W with real part >= 1): such a state exists but the
-        network never settles there, so it is no model of a response. Costs one
-        eigendecomposition per pattern and iteration.
+        Stop where the run loses its fixed point: also when a fixed point is found
+        but is unstable for the dynamics (some eigenvalue of G_i W with real part
+        >= 1): such a state exists but the network never settles there, so it is no
+        model of a response. Checked every ``eig_every`` iterations (every
+        iteration when ``eig_every`` is 0); a certificate proves most patterns
+        stable cheaply, the others need a dense eigendecomposition.
     progress : bool
         Show a progress bar while training: tqdm on stderr in a terminal, an HTML bar
         in Jupyter. Either is removed when the run ends, so no stale bar is left in a
@@ -138,7 +150,8 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         raise TypeError(f"seed must be an integer or None, got {seed!r} ({exc})") from None
     batches = _batches(n, batch_size, seed)
     hist = {"loss": [], "accuracy": [], "angle": []}
-    eig = {"iteration": [], "max_real": []}
+    eig = {"iteration": [], "max_real": [], "unstable_fraction": [], "max_real_GW": []}
+    lost_at = None
     test = {"iteration": [], "loss": [], "accuracy": []}
     R_prev, message, diverged = None, f"finished {n_iter} iterations", False
     bar = progress_bar(n_iter, f"{rule} lr={lr:g}", show=progress)
@@ -149,8 +162,7 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
             idx = next(batches)
             Xb = X if idx is None else X[:, idx]
             Tb = targets if idx is None else _take(targets, idx)
-            if eig_every and it % eig_every == 0:
-                eig["iteration"].append(it), eig["max_real"].append(max_real_eig(W))
+            check = bool(eig_every) and it % eig_every == 0
             if eval_every and X_test is not None and it % eval_every == 0:
                 _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
             fp = _solve(W, Xb, f, solver, R_prev)
@@ -159,15 +171,21 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
                            f"{fp.failed.size} of {Xb.shape[1]} patterns (residual "
                            f"{fp.residual:.2e}); "
                            f"max Re lambda(W) = {max_real_eig(W):.3f}")
-                diverged = True
+                diverged, lost_at = True, it if lost_at is None else lost_at
+                if check:
+                    _record(eig, it, W, None)
                 break
-            if require_stable:
-                unstable = unstable_patterns(W, fp.gains)
-                if unstable.size:
-                    message = (f"diverged at iteration {it}: the fixed point of "
-                               f"{unstable.size} of {Xb.shape[1]} patterns is unstable (the "
-                               f"dynamics do not settle there); max Re lambda(W) = "
-                               f"{max_real_eig(W):.3f}")
+            if check or (require_stable and not eig_every):
+                crit = stability_criterion(W, fp.gains)
+                if check:
+                    _record(eig, it, W, crit)
+                if crit.unstable.size and lost_at is None:
+                    lost_at = it
+                    lost = (f"the fixed point of {crit.unstable.size} of {Xb.shape[1]} "
+                            f"patterns is unstable (the dynamics do not settle there); "
+                            f"max Re lambda(W) = {crit.max_real_W:.3f}")
+                if crit.unstable.size and require_stable:
+                    message = f"diverged at iteration {it}: {lost}"
                     diverged = True
                     break
             out = _call_loss(loss_fn, fp.r, Tb, readout)
@@ -208,8 +226,10 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         it, diverged = _keep_completed(hist, done), True
         message = f"diverged at iteration {done}: {type(exc).__name__}: {exc}"
     bar.close()
-    if eig_every and interrupt is None:
-        eig["iteration"].append(it), eig["max_real"].append(_max_real_or_nan(W))
+    if eig_every and interrupt is None and not (eig["iteration"] and eig["iteration"][-1] == it):
+        _record(eig, it, W, None if diverged else _final_check(W, X, f, solver, batches))
+    if lost_at is not None and not diverged:
+        message += f"; lost its fixed point at iteration {lost_at}: {lost}"
     if X_test is not None and not diverged and interrupt is None:
         _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
     history = Result(iteration=np.arange(len(hist["loss"])),
@@ -220,7 +240,7 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         del history["accuracy"]
     result = TrainResult(W=W, history=history, eig=_arrays(eig), test=_arrays(test),
                          diverged=diverged, message=message, iterations=it, rule=rule, lr=lr,
-                         interrupted=interrupt is not None)
+                         interrupted=interrupt is not None, lost_at=lost_at)
     if interrupt is not None:
         interrupt.result = result
         raise interrupt
@@ -252,6 +272,24 @@ def _keep_completed(hist, done):
     for values in hist.values():
         del values[done:]
     return done
+
+
+def _record(eig, it, W, crit):
+    """Append one stability check (NaN for the batch's part when no fixed point was found)."""
+    eig["iteration"].append(it)
+    eig["max_real"].append(_max_real_or_nan(W) if crit is None else crit.max_real_W)
+    eig["unstable_fraction"].append(np.nan if crit is None else crit.unstable_fraction)
+    eig["max_real_GW"].append(np.nan if crit is None else crit.max_real_GW)
+
+
+def _final_check(W, X, f, solver, batches):
+    """The stability criterion at the final W, on the batch the next update would use."""
+    idx = next(batches)
+    fp = _solve(W, X if idx is None else X[:, idx], f, solver, None)
+    try:
+        return stability_criterion(W, fp.gains) if fp.converged else None
+    except (ArithmeticError, np.linalg.LinAlgError):
+        return None
 
 
 def _max_real_or_nan(W):

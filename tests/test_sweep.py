@@ -117,7 +117,7 @@ def test_run_config_checks_stability_of_the_final_fixed_points():
 
 
 def test_paper_configs_are_valid_and_distinct():
-    sizes = {"linear": 15, "digits": 10, "mnist": 10}
+    sizes = {"linear": 15, "digits": 10, "mnist": 45}
     for task, size in sizes.items():
         configs = paper_configs(task)
         assert len(configs) == size == len({config_key(c) for c in configs})
@@ -349,10 +349,10 @@ def test_mnist_task_config_with_stand_in_data(monkeypatch):
                 (rng.random((784, 20)), rng.integers(0, 10, 20)))
 
     monkeypatch.setattr(fpnotes.datasets, "load_mnist", fake_mnist)
-    task = sw.mnist_task(N=12, seed=1)
+    task = sw.mnist_task(N=12, seed=1, source="full")
     assert task.X.shape == (12, 40) and task.readout.shape == (10, 12)
-    out = run_config({"task": "mnist", "N": 12, "rule": "dW3", "lr": 0.05, "n_iter": 2,
-                      "batch_size": 16})
+    out = run_config({"task": "mnist", "source": "full", "N": 12, "rule": "dW3", "lr": 0.05,
+                      "n_iter": 2, "batch_size": 16})
     assert 0.0 <= out["test_accuracy"] <= 1.0
 
 
