@@ -1,29 +1,36 @@
-"""Student notebooks from the book's chapters: the solutions stripped, the checks kept.
+"""Student notebooks and Otter assignments from the book's chapters.
 
-Run ``python -m fpnotes.assignments book _assignments`` (``make assignments``). Each
-chapter notebook ``book/NN_*.ipynb`` that has exercises is written to the output folder
-with
+Run ``python -m fpnotes.assignments book _assignments`` (``make assignments``). Every
+notebook of the book with exercises (``NN_*.ipynb`` and ``appendix_*.ipynb``) gives
 
-* every ``solution``-tagged code cell replaced by a stub: each top-level name the solution
-  assigns becomes ``name = ...  # your code here``, followed by a
-  ``raise NotImplementedError("Exercise <label>: replace the ... above")``;
-* every gated solution block (the markdown ``{solution-start}`` cell through the
-  ``{solution-end}`` cell) removed, apart from the stubs, and every plain ``{solution}``
-  directive removed from markdown cells, so no solution text is left;
-* the check cell after each solution kept, outputs cleared, execution counts reset, and a
-  markdown header saying that this is the student version.
+* a **student notebook** ``OUT/<name>.ipynb``: every ``solution``-tagged code cell
+  replaced by a stub, every gated solution block and ``{solution}`` directive removed, an
+  answer cell after each written exercise, the check cells kept, outputs cleared;
+* for a notebook with computational exercises, an **Otter assignment** in
+  ``OUT/otter/<stem>/``: an executed master notebook (one question per exercise, whose
+  tests call the same ``fpnotes.checks`` functions as the check cells) and what
+  ``otter assign`` makes from it, ``dist/student/`` (the notebook students fill in,
+  with ``grader.check`` cells) and ``dist/autograder/`` (the solution notebook and the
+  autograder zip). This needs otter-grader (``pip install "fpnotes[course]"``); pass
+  ``--no-otter`` to write the student notebooks only.
+
+The output folder must not be the source folder, and existing files in it are only
+replaced with ``--force``. ``python -m fpnotes.assignments grade AUTOGRADER.zip SUB...
+--csv grades.csv`` grades submissions with ``otter run`` (no Docker) into one CSV.
 
 The exercise cell convention the chapters follow::
 
     markdown   ```{exercise} Title / :label: ex-chN-short / text ```
     markdown   ```{solution-start} ex-chN-short / :class: dropdown ```
-    code       (tagged "solution") answer = ...
+    code       (tagged "solution") setup lines / # solution / answer = ...
     markdown   ```{solution-end} ```
-    code       fpnotes.checks.chN_name(answer)
+    code       fpnotes.checks.chN_name(answer, ...)
 
-Because a stub assigns ``...`` (Ellipsis) to every answer name before it raises, a student
-notebook executed with errors allowed fails only with ``NotImplementedError``; the check
-cells then print "Not yet: ..." rather than raising ``NameError``.
+In a solution cell, the lines above a ``# solution`` comment line are the exercise's
+setup (the problem data the exercise tells the student to build): they are kept in the
+stub. The stub then assigns ``...`` to the answer variables only (the names the solution
+assigns that its check cell uses) and raises ``NotImplementedError``; the check cells
+then print "Not yet: ..." rather than raising.
 """
 
 from __future__ import annotations
@@ -31,8 +38,14 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import csv
+import json
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -40,16 +53,26 @@ import nbformat
 __all__ = [
     "SOLUTION_TAG",
     "STUB_TAG",
+    "ANSWER_TAG",
+    "SOLUTION_MARKER",
     "assigned_names",
+    "loaded_names",
+    "split_setup",
     "make_stub",
     "strip_solution_directives",
     "make_student_notebook",
+    "make_otter_master",
+    "build_otter_assignment",
+    "grade_submissions",
     "chapter_notebooks",
     "main",
 ]
 
 SOLUTION_TAG = "solution"
 STUB_TAG = "exercise-stub"
+ANSWER_TAG = "written-answer"
+# in a solution cell, the lines above this comment line are the exercise's setup
+SOLUTION_MARKER = "# solution"
 
 # an opening MyST fence: ``` or ::: (3 or more), then {directive} and an optional argument
 _FENCE_OPEN = re.compile(
@@ -139,29 +162,6 @@ def assigned_names(source):
     return names
 
 
-def make_stub(source, label):
-    """The student stub for one solution cell.
-
-    Parameters
-    ----------
-    source : str
-        The solution cell's source.
-    label : str
-        The exercise label (e.g. ``"ex-ch1-iterate"``), quoted in the error message.
-
-    Returns
-    -------
-    str
-        One ``name = ...  # your code here`` line per assigned name, then
-        ``raise NotImplementedError("Exercise <label>: replace the ... above")``.
-    """
-    if not isinstance(label, str):
-        raise TypeError(f"label must be a str, got {type(label).__name__}")
-    lines = [f"{name} = ...  # your code here" for name in assigned_names(source)]
-    lines.append(f'raise NotImplementedError("Exercise {label}: replace the ... above")')
-    return "\n".join(lines)
-
-
 def _find_directive(lines, names, start=0):
     """Index and fence of the first opening fence of a directive in ``names``, or None."""
     for i in range(start, len(lines)):
@@ -220,11 +220,71 @@ def _exercise_label(text):
     return label
 
 
-HEADER = """\
-**Student version of `{name}`.** Generated from the book by `python -m fpnotes.assignments`;
-the solutions have been removed. In each exercise, replace every `...` with your own code,
-delete the `raise NotImplementedError(...)` line, and run the check cell below it: it prints
-`Correct!` or says what is still wrong."""
+
+
+def _code_lines(source):
+    return [ln if not ln.lstrip().startswith(("%", "!")) else "" for ln in source.splitlines()]
+
+
+def loaded_names(source):
+    """Names a code cell reads (``ast.Name`` in load context), in order, without repeats."""
+    if not isinstance(source, str):
+        raise TypeError(f"source must be a str, got {type(source).__name__}")
+    nodes = [node for node in ast.walk(ast.parse("\n".join(_code_lines(source))))
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)]
+    names = []
+    for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset)):
+        if node.id not in names:
+            names.append(node.id)
+    return names
+
+
+def split_setup(source):
+    """Split a solution cell into (setup, solution) at its ``# solution`` marker line.
+
+    Without a marker the whole cell is the solution and the setup is empty.
+    """
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() == SOLUTION_MARKER:
+            return "\n".join(lines[:i]).rstrip("\n"), "\n".join(lines[i + 1:]).strip("\n")
+    return "", source
+
+
+def make_stub(source, label, answers=None):
+    """The student stub for one solution cell.
+
+    Parameters
+    ----------
+    source : str
+        The solution cell's source (setup lines, ``# solution``, the solution).
+    label : str
+        The exercise label (e.g. ``"ex-ch1-iterate"``), quoted in the error message.
+    answers : list of str, optional
+        The answer variables the exercise asks for; by default every name the solution
+        assigns. Names the solution does not assign are an error.
+
+    Returns
+    -------
+    str
+        The setup lines, then one ``name = ...  # your code here`` line per answer, then
+        ``raise NotImplementedError("Exercise <label>: replace the ... above")``.
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    setup, solution = split_setup(source)
+    assigned = assigned_names(solution)
+    if answers is None:
+        answers = assigned
+    unknown = [a for a in answers if a not in assigned]
+    if unknown:
+        raise ValueError(f"exercise {label}: the solution never assigns {unknown}")
+    if not answers:
+        raise ValueError(f"exercise {label}: the solution assigns no answer variable")
+    lines = [setup] if setup else []
+    lines += [f"{name} = ...  # your code here" for name in answers]
+    lines.append(f'raise NotImplementedError("Exercise {label}: replace the ... above")')
+    return "\n".join(lines)
 
 
 def _new_id(base, suffix, used):
@@ -238,6 +298,132 @@ def _new_id(base, suffix, used):
     return cid
 
 
+class _Exercise:
+    """One computational exercise: its label, solution cell, check cell and answers."""
+
+    def __init__(self, label, solution, exercise_text):
+        self.label = label
+        self.solution = solution          # the solution code cell (a copy)
+        self.exercise_text = exercise_text
+        self.check = None                 # the check code cell (a kept cell), if any
+        self.answers = None
+
+    def resolve_answers(self, where):
+        setup, solution = split_setup(_source(self.solution))
+        assigned = assigned_names(solution)
+        used = set(loaded_names(_source(self.check))) if self.check is not None else set()
+        answers = [n for n in assigned if n in used]
+        if not answers:
+            quoted = set(re.findall(r"`([A-Za-z_]\w*)`", self.exercise_text or ""))
+            answers = [n for n in assigned if n in quoted]
+        if not answers:
+            raise ValueError(f"{where}: exercise {self.label}: cannot tell which of "
+                             f"{assigned} are the answers (use them in the check cell)")
+        self.answers = answers
+
+
+def _parse(nb, name):
+    """The notebook as a list of ("cell", cell) and ("exercise", _Exercise) items.
+
+    Solution text is removed from the kept cells; check cells are kept as cells and
+    also attached to their exercise.
+    """
+    if not hasattr(nb, "get") or not isinstance(nb.get("cells"), list):
+        raise TypeError(f"nb must be a notebook with a 'cells' list, got {type(nb).__name__}")
+    items = []
+    label = "exercise"          # label quoted in stubs: the current exercise's
+    exercise_text = ""
+    gated = False               # inside {solution-start} ... {solution-end}
+    gate_label = None
+    pending = None              # exercise whose check cell is still to come
+    for cell in nb["cells"]:
+        cell = copy.deepcopy(cell)
+        src = _source(cell)
+        if cell["cell_type"] == "markdown":
+            lines = src.split("\n")
+            if gated:
+                found = _find_directive(lines, {"solution-end"})
+                if found is None:
+                    if _find_directive(lines, {"exercise", "solution-start"}) is not None:
+                        raise ValueError(
+                            f"{name}: exercise {gate_label or label}: {{solution-start}} is "
+                            "not closed by {solution-end} before the next exercise")
+                    continue                                # solution text: drop
+                i, m = found
+                lines = lines[_closing(lines, i, m.group("fence")) + 1:]
+                gated = False
+            found = _find_directive(lines, {"solution-start"})
+            if found is not None:
+                i, m = found
+                gate_label = m.group("arg").strip() or None
+                keep, rest = lines[:i], lines[i:]
+                end = _find_directive(rest, {"solution-end"})
+                if end is None:
+                    gated = True
+                else:                                       # start and end in one cell
+                    keep += rest[_closing(rest, end[0], end[1].group("fence")) + 1:]
+                lines = keep
+            had_written = _find_directive(lines, {"solution"}) is not None
+            text = strip_solution_directives("\n".join(lines))
+            found_label = _exercise_label(text)
+            if found_label:
+                label, exercise_text = found_label, text
+                pending = None
+            if text.strip():
+                cell["source"] = text
+                items.append(("cell", cell))
+            if had_written:
+                items.append(("written", label))
+            continue
+        if cell["cell_type"] == "code" and SOLUTION_TAG in _tags(cell):
+            ex = _Exercise(gate_label if gated and gate_label else label, cell, exercise_text)
+            items.append(("exercise", ex))
+            pending = ex
+            continue
+        if gated:
+            continue                                        # anything else in the gate
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+            cell.metadata.pop("execution", None)
+            if pending is not None and pending.check is None:
+                pending.check = cell
+                pending = None
+        items.append(("cell", cell))
+    if gated:
+        raise ValueError(f"{name}: exercise {gate_label or label}: {{solution-start}} is "
+                         "never closed by {solution-end}")
+    for kind, obj in items:
+        if kind == "exercise":
+            obj.resolve_answers(name)
+    return items
+
+
+HEADER = """\
+**Student version of `{name}`.** Generated from the book by `python -m fpnotes.assignments`;
+the solutions have been removed. In each exercise, replace every `...` with your own code,
+delete the `raise NotImplementedError(...)` line, and run the check cell below it: it prints
+`Correct!` or says what is still wrong. Write your answers to the written exercises in the
+cells marked *Your answer*."""
+
+
+def _finish(out, cells, used, header):
+    head = nbformat.v4.new_markdown_cell(header)
+    head.metadata["tags"] = ["student-header"]
+    head["id"] = _new_id("student", "header", used)
+    out["cells"] = [head] + cells
+    out.setdefault("nbformat", 4)
+    out["nbformat_minor"] = max(int(out.get("nbformat_minor", 5)), 5)  # cell ids
+    return out
+
+
+def _answer_cell(label, used):
+    cell = nbformat.v4.new_markdown_cell(f"*Your answer (Exercise {label}):* ...")
+    cell.metadata["tags"] = [ANSWER_TAG]
+    cell["id"] = _new_id(label, "answer", used)
+    return cell
+
+
 def make_student_notebook(nb, name="this chapter"):
     """Return the student version of a chapter notebook (the input is not modified).
 
@@ -246,92 +432,248 @@ def make_student_notebook(nb, name="this chapter"):
     nb : nbformat.NotebookNode
         A chapter notebook (nbformat 4) following the exercise cell convention.
     name : str, optional
-        File name shown in the header cell.
+        File name shown in the header cell and in error messages.
 
     Returns
     -------
     nbformat.NotebookNode
-        The notebook with solution cells replaced by stubs, solution blocks and
-        ``{solution}`` directives removed, outputs cleared, execution counts reset and a
-        header markdown cell (tagged ``student-header``) first.
+        The notebook with solution cells replaced by stubs (setup lines kept), solution
+        blocks and ``{solution}`` directives removed, an answer cell (tagged
+        ``written-answer``) after each written exercise, outputs cleared, execution
+        counts reset and a header markdown cell (tagged ``student-header``) first.
 
     Raises
     ------
     TypeError
         If ``nb`` is not a notebook (a mapping with a ``cells`` list).
     ValueError
-        If a ``{solution-start}`` block is never closed by ``{solution-end}``.
+        If a ``{solution-start}`` block is not closed by ``{solution-end}`` (the message
+        names the notebook and the exercise), or an exercise's answers cannot be told.
     """
-    if not hasattr(nb, "get") or not isinstance(nb.get("cells"), list):
-        raise TypeError(f"nb must be a notebook with a 'cells' list, got {type(nb).__name__}")
+    items = _parse(nb, name)
     out = copy.deepcopy(nb)
     out.pop("cells")
     used = {c.get("id") for c in nb["cells"] if c.get("id")}
     cells = []
-    label = "exercise"          # label quoted in stubs: the current exercise's
-    gated = False               # inside {solution-start} ... {solution-end}
-    gate_label = None
-    for cell in nb["cells"]:
-        cell = copy.deepcopy(cell)
-        src = _source(cell)
-        if cell["cell_type"] == "markdown":
-            lines = src.split("\n")
-            keep = []
-            if gated:
-                found = _find_directive(lines, {"solution-end"})
-                if found is None:
-                    continue                                # solution text: drop
-                i, m = found
-                keep_from = _closing(lines, i, m.group("fence")) + 1
-                lines = lines[keep_from:]
-                gated = False
-            found = _find_directive(lines, {"solution-start"})
-            if found is not None:
-                i, m = found
-                gate_label = m.group("arg").strip() or None
-                keep = lines[:i]
-                rest = lines[i:]
-                end = _find_directive(rest, {"solution-end"})
-                if end is None:
-                    gated = True
-                else:                                       # start and end in one cell
-                    j = _closing(rest, end[0], end[1].group("fence"))
-                    keep += rest[j + 1:]
-                lines = keep
-            text = strip_solution_directives("\n".join(lines))
-            found_label = _exercise_label(text)
-            if found_label:
-                label = found_label
-            if not text.strip():
-                continue
-            cell["source"] = text
-            cells.append(cell)
-            continue
-        if cell["cell_type"] == "code" and SOLUTION_TAG in _tags(cell):
-            stub_label = gate_label if gated and gate_label else label
-            tags = [t for t in _tags(cell) if t != SOLUTION_TAG] + [STUB_TAG]
-            stub = nbformat.v4.new_code_cell(make_stub(src, stub_label))
+    for kind, obj in items:
+        if kind == "cell":
+            cells.append(obj)
+        elif kind == "written":
+            cells.append(_answer_cell(obj, used))
+        else:
+            tags = [t for t in _tags(obj.solution) if t != SOLUTION_TAG] + [STUB_TAG]
+            stub = nbformat.v4.new_code_cell(
+                make_stub(_source(obj.solution), obj.label, obj.answers))
             stub.metadata["tags"] = tags
-            stub["id"] = _new_id(cell.get("id") or "cell", "stub", used)
+            stub["id"] = _new_id(obj.solution.get("id") or "cell", "stub", used)
             cells.append(stub)
+    return _finish(out, cells, used, HEADER.format(name=name))
+
+
+# ---------------------------------------------------------------- Otter
+
+
+OTTER_HEADER = """\
+**Assignment `{name}`.** Generated from the book by `python -m fpnotes.assignments`. In each
+question, replace every `...` with your own code and run the `grader.check` cell below it;
+the check cells of the book stay too and say what is still wrong. Keep this notebook's file
+name and the `tests` folder next to it."""
+
+
+def question_name(label):
+    """Otter question name of an exercise label: ``ex-ch1-fixed-point`` -> ``ch1_fixed_point``."""
+    name = re.sub(r"^ex-", "", label)
+    name = re.sub(r"\W", "_", name)
+    return name if name[:1].isalpha() else f"q_{name}"
+
+
+def _raw(text):
+    return nbformat.v4.new_raw_cell(text)
+
+
+def _check_calls(source):
+    """(statements before the calls, [(function name, call source, call node)])."""
+    import fpnotes.checks as checks
+
+    tree = ast.parse(source)
+    pre, calls = [], []
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        func = getattr(call, "func", None)
+        if isinstance(func, ast.Attribute) and hasattr(checks, func.attr) and \
+                ast.unparse(func.value).endswith("checks"):
+            calls.append((func.attr, ast.get_source_segment(source, call), call))
+        else:
+            pre.append(ast.get_source_segment(source, node))
+    return pre, calls
+
+
+def _own_data_call(fname, call):
+    """The call with the problem-data arguments dropped, when the check builds its own."""
+    import inspect
+
+    import fpnotes.checks as checks
+
+    params = list(inspect.signature(getattr(checks, fname)).parameters.values())[1:]
+    if not call.args or call.keywords or len(call.args) - 1 > len(params):
+        return None
+    if not all(p.default is not inspect.Parameter.empty for p in params):
+        return None
+    return f"fpnotes.checks.{fname}({ast.unparse(call.args[0])})"
+
+
+def _test_sources(ex):
+    """(public, hidden) test cell sources of an exercise, or None without a check cell."""
+    if ex.check is None:
+        return None
+    pre, calls = _check_calls(_source(ex.check))
+    if not calls:
+        return None
+    public = pre + ["all([" + ", ".join(f"bool({c})" for _, c, _ in calls) + "])"]
+    own = [_own_data_call(f, node) for f, _, node in calls]
+    if all(own):
+        hidden = ["all([" + ", ".join(f"bool({c})" for c in own) + "])"]
+    else:
+        hidden = public
+    return "\n".join(public), "# HIDDEN\n" + "\n".join(hidden)
+
+
+def _config_text(stem, requirements):
+    lines = ["# ASSIGNMENT CONFIG", f"name: {stem}", "init_cell: true",
+             "check_all_cell: false", "export_cell: false", "run_tests: true",
+             "generate: true"]
+    if requirements:
+        lines.append(f"requirements: {requirements}")
+    return "\n".join(lines)
+
+
+def make_otter_master(nb, name, requirements=None):
+    """The Otter master notebook (v1 format) of a chapter: one question per exercise.
+
+    Each computational exercise with a check cell becomes a question worth one point,
+    with the solution (setup lines outside the solution block, so students keep them),
+    a public test that calls the check cell's ``fpnotes.checks`` functions and a hidden
+    test that calls them with the problem data the check builds itself. The check cell
+    stays after the question, and written exercises get an answer cell.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A chapter notebook following the exercise cell convention.
+    name : str
+        Its file name; the assignment is named after its stem.
+    requirements : str, optional
+        Path (relative to the master) of a requirements file for the autograder.
+
+    Returns
+    -------
+    nbformat.NotebookNode or None
+        The master, or None when the notebook has no computational exercise.
+    """
+    items = _parse(nb, name)
+    out = copy.deepcopy(nb)
+    out.pop("cells")
+    used = {c.get("id") for c in nb["cells"] if c.get("id")}
+    stem = Path(name).stem
+    cells = [_raw(_config_text(stem, requirements))]
+    questions = 0
+    for kind, obj in items:
+        if kind == "cell":
+            cells.append(obj)
             continue
-        if gated:
-            continue                                        # anything else in the gate
-        if cell["cell_type"] == "code":
-            cell["outputs"] = []
-            cell["execution_count"] = None
-            cell.metadata.pop("execution", None)
-        cells.append(cell)
-    if gated:
-        raise ValueError(f"{name}: {{solution-start}} {gate_label or ''} is never closed "
-                         "by {solution-end}")
-    header = nbformat.v4.new_markdown_cell(HEADER.format(name=name))
-    header.metadata["tags"] = ["student-header"]
-    header["id"] = _new_id("student", "header", used)
-    out["cells"] = [header] + cells
-    out.setdefault("nbformat", 4)
-    out["nbformat_minor"] = max(int(out.get("nbformat_minor", 5)), 5)  # cell ids
-    return out
+        if kind == "written":
+            cells.append(_answer_cell(obj, used))
+            continue
+        tests = _test_sources(obj)
+        if tests is None:
+            raise ValueError(f"{name}: exercise {obj.label} has no check cell calling "
+                             "fpnotes.checks, so Otter cannot grade it")
+        setup, solution = split_setup(_source(obj.solution))
+        prompt = "\n".join(f"{a} = ...  # your code here" for a in obj.answers)
+        code = "\n".join(([setup] if setup else []) + [
+            "# BEGIN SOLUTION NO PROMPT", solution, "# END SOLUTION",
+            '""" # BEGIN PROMPT', prompt, '"""; # END PROMPT'])
+        sol = nbformat.v4.new_code_cell(code)
+        sol["id"] = _new_id(obj.solution.get("id") or "cell", "otter", used)
+        public, hidden = tests
+        cells += [_raw(f"# BEGIN QUESTION\nname: {question_name(obj.label)}\npoints: 1"),
+                  _raw("# BEGIN SOLUTION"), sol, _raw("# END SOLUTION"),
+                  _raw("# BEGIN TESTS"), nbformat.v4.new_code_cell(public),
+                  nbformat.v4.new_code_cell(hidden), _raw("# END TESTS"),
+                  _raw("# END QUESTION")]
+        questions += 1
+    if not questions:
+        return None
+    for cell in cells:
+        if "id" not in cell or cell["id"] in (None, ""):
+            cell["id"] = _new_id("otter", "cell", used)
+    return _finish(out, cells, used, OTTER_HEADER.format(name=name))
+
+
+def _otter_available():
+    try:
+        import otter  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _execute(nb, cwd, timeout=900):
+    import nbclient
+
+    nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def build_otter_assignment(master, folder, name, requirement=None, run_tests=True):
+    """Execute an Otter master in ``folder`` and run ``otter assign`` on it.
+
+    Parameters
+    ----------
+    master : nbformat.NotebookNode
+        From :func:`make_otter_master`.
+    folder : Path
+        Empty or new folder; receives ``<name>`` (the executed master),
+        ``requirements.txt`` (if ``requirement``) and ``dist/``.
+    name : str
+        File name of the master (the chapter's).
+    requirement : str, optional
+        The line that installs fpnotes in the autograder image, e.g.
+        ``fpnotes @ git+https://github.com/OWNER/fpnotes``.
+    run_tests : bool
+        Let ``otter assign`` run the tests on the solutions (a second execution).
+
+    Returns
+    -------
+    Path
+        ``folder / "dist"``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if requirement:
+        (folder / "requirements.txt").write_text(requirement + "\n")
+    path = folder / name
+    _execute(master, folder)            # OK-format tests take their expected outputs from it
+    nbformat.write(master, path)
+    cmd = [sys.executable, "-m", "otter", "assign", name, "dist"]
+    if not run_tests:
+        cmd.append("--no-run-tests")
+    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"otter assign failed on {name}:\n{done.stdout[-3000:]}"
+                           f"\n{done.stderr[-3000:]}")
+    return folder / "dist"
+
+
+def _repository_url(src_dir):
+    """The repository URL of the book's ``_config.yml`` (next to ``src_dir``), or None."""
+    cfg = Path(src_dir).resolve().parent / "_config.yml"
+    if not cfg.is_file():
+        return None
+    m = re.search(r"^repository:\s*\n(?:\s+.*\n)*?\s+url:\s*(\S+)", cfg.read_text(),
+                  flags=re.M)
+    return m.group(1) if m else None
 
 
 def _has_exercises(nb):
@@ -345,55 +687,191 @@ def _has_exercises(nb):
 
 
 def chapter_notebooks(src_dir):
-    """The chapter notebooks of a book folder: ``[0-9]*.ipynb``, sorted by name."""
+    """The book's notebooks: ``[0-9]*.ipynb`` then ``appendix_*.ipynb``, sorted by name."""
     src = Path(src_dir)
     if not src.is_dir():
         raise ValueError(f"{src} is not a directory")
-    return sorted(src.glob("[0-9]*.ipynb"))
+    return sorted(src.glob("[0-9]*.ipynb")) + sorted(src.glob("appendix_*.ipynb"))
 
 
-def main(src_dir="book", out_dir="_assignments"):
-    """Write the student version of every chapter notebook with exercises.
+def main(src_dir="book", out_dir="_assignments", force=False, otter=False, only=None,
+         run_tests=True, repo_url=None):
+    """Write the student notebooks (and Otter assignments) of every notebook with exercises.
 
     Parameters
     ----------
     src_dir : str or Path
-        Folder with the chapter notebooks (``[0-9]*.ipynb``).
+        Folder with the book's notebooks.
     out_dir : str or Path
-        Output folder (created); only the student notebooks are written there.
+        Output folder (created). It must not be ``src_dir``.
+    force : bool
+        Replace existing output files; without it, any existing one is an error and
+        nothing is written.
+    otter : bool
+        Also build the Otter assignments (needs otter-grader).
+    only : list of str, optional
+        File names (e.g. ``["01_fixed_points.ipynb"]``) to restrict to.
+    run_tests : bool
+        Passed to :func:`build_otter_assignment`.
+    repo_url : str, optional
+        Repository the autograder installs fpnotes from; default the ``repository: url``
+        of ``_config.yml`` next to ``src_dir``.
 
     Returns
     -------
     list of Path
-        The notebooks written, in chapter order.
+        The student notebooks written, in order (the Otter folders are under
+        ``out_dir/otter``).
     """
-    out = Path(out_dir)
-    written = []
-    for path in chapter_notebooks(src_dir):
+    src, out = Path(src_dir), Path(out_dir)
+    if out.resolve() == src.resolve():
+        raise ValueError(f"the output folder {out} is the source folder: the chapters "
+                         "would be replaced by their student versions")
+    if otter and not _otter_available():
+        raise RuntimeError('Otter assignments need otter-grader: pip install '
+                           '"fpnotes[course]" (or pass --no-otter)')
+    todo = []
+    for path in chapter_notebooks(src):
+        if only and path.name not in only:
+            continue
         nb = nbformat.read(path, as_version=4)
         if not _has_exercises(nb):
             continue
         student = make_student_notebook(nb, name=path.name)
         nbformat.validate(student)
+        master = make_otter_master(nb, path.name, "requirements.txt") if otter else None
+        todo.append((path, student, master))
+    targets = [out / p.name for p, _, _ in todo]
+    targets += [out / "otter" / p.stem for p, _, m in todo if m is not None]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise FileExistsError(f"{len(existing)} output file(s) exist, e.g. {existing[0]}; "
+                              "pass --force to replace them")
+    url = repo_url or _repository_url(src)
+    written = []
+    for path, student, master in todo:
         out.mkdir(parents=True, exist_ok=True)
-        target = out / path.name
-        nbformat.write(student, target)
-        written.append(target)
+        nbformat.write(student, out / path.name)
+        written.append(out / path.name)
+        if master is not None:
+            folder = out / "otter" / path.stem
+            with tempfile.TemporaryDirectory(dir=out) as tmp:
+                build_otter_assignment(master, Path(tmp) / path.stem, path.name,
+                                       f"fpnotes @ git+{url}" if url else None, run_tests)
+                if folder.exists():
+                    shutil.rmtree(folder)
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(Path(tmp) / path.stem), str(folder))
     return written
 
 
+def _otter_run(autograder, submission, res_dir):
+    res_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-m", "otter", "run", "-a",
+                           str(Path(autograder).resolve()), "-o", str(res_dir),
+                           str(Path(submission).resolve())], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    if done.returncode != 0 or not (res_dir / "results.json").is_file():
+        raise RuntimeError(f"otter run failed on {submission}:\n{done.stderr[-3000:]}")
+    return json.loads((res_dir / "results.json").read_text())
+
+
+def grade_submissions(autograder, submissions, csv_path, workdir=None, jobs=1):
+    """Grade notebooks with ``otter run`` (no Docker) and write one CSV row per notebook.
+
+    Parameters
+    ----------
+    autograder : str or Path
+        The autograder zip from ``dist/autograder/``.
+    submissions : list of str or Path
+        Submitted notebooks.
+    csv_path : str or Path
+        The CSV written: ``file``, one column per question (its points), ``total`` and
+        ``possible``.
+    workdir : str or Path, optional
+        Where each submission's ``results.json`` goes (default: a temporary folder).
+    jobs : int
+        Submissions graded at the same time (each in its own kernel).
+
+    Returns
+    -------
+    list of dict
+        The rows written, in the order of ``submissions``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    submissions = [Path(s) for s in submissions]
+    questions = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(workdir or tmp)
+        dirs = [base / f"{k:03d}-{sub.stem}" for k, sub in enumerate(submissions)]
+        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+            results = list(pool.map(_otter_run, [autograder] * len(submissions),
+                                    submissions, dirs))
+    rows = []
+    for sub, res in zip(submissions, results, strict=True):
+        row = {"file": sub.name}
+        scored = [t for t in res["tests"] if t.get("score") is not None]
+        for test in scored:                 # (the "Public Tests" summary has no score)
+            q = test["name"].split(" - ")[0]
+            row[q] = row.get(q, 0) + test["score"]
+            if q not in questions:
+                questions.append(q)
+        row["total"] = sum(t["score"] for t in scored)
+        row["possible"] = sum(t.get("max_score") or 0 for t in scored)
+        rows.append(row)
+    fields = ["file"] + questions + ["total", "possible"]
+    with open(csv_path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, restval=0)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
 def _cli(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["grade"]:
+        parser = argparse.ArgumentParser(
+            prog="python -m fpnotes.assignments grade",
+            description="Grade submitted notebooks with otter run (no Docker) into a CSV.")
+        parser.add_argument("autograder", help="the autograder zip (dist/autograder/*.zip)")
+        parser.add_argument("submissions", nargs="+")
+        parser.add_argument("--csv", default="grades.csv")
+        parser.add_argument("--jobs", type=int, default=1,
+                            help="submissions graded at the same time")
+        args = parser.parse_args(argv[1:])
+        rows = grade_submissions(args.autograder, args.submissions, args.csv, jobs=args.jobs)
+        for row in rows:
+            print(f"{row['file']}: {row['total']:g} / {row['possible']:g}")
+        print(f"wrote {args.csv}")
+        return 0
     parser = argparse.ArgumentParser(
         prog="python -m fpnotes.assignments",
-        description="Write student notebooks (solutions stripped) from the book's chapters.")
+        description="Write student notebooks (solutions stripped) and Otter assignments "
+                    "from the book's notebooks. 'python -m fpnotes.assignments grade -h' "
+                    "for grading.")
     parser.add_argument("src_dir", nargs="?", default="book")
     parser.add_argument("out_dir", nargs="?", default="_assignments")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing files in the output folder")
+    parser.add_argument("--no-otter", dest="otter", action="store_false",
+                        help="write the student notebooks only (no otter-grader needed)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="only these notebooks (file names)")
+    parser.add_argument("--repo-url", help="repository the autograder installs fpnotes from")
     args = parser.parse_args(argv)
-    written = main(args.src_dir, args.out_dir)
+    try:
+        written = main(args.src_dir, args.out_dir, force=args.force, otter=args.otter,
+                       only=args.only, repo_url=args.repo_url)
+    except (ValueError, FileExistsError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
+    if args.otter and written:
+        print(f"wrote the Otter assignments under {Path(args.out_dir) / 'otter'}")
     if not written:
-        print(f"no chapter notebooks with exercises in {args.src_dir}", file=sys.stderr)
+        print(f"no notebooks with exercises in {args.src_dir}", file=sys.stderr)
     return 0
 
 

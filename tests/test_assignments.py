@@ -1,15 +1,13 @@
 """Student notebooks (fpnotes.assignments): solutions stripped, stubs raise, checks kept.
 
 The fixture notebook tests/fixtures/assignment_fixture.ipynb follows the book's exercise
-convention; every chapter notebook present in book/ is also checked statically (no
-execution). One real chapter is executed in full by a slow test: run it with
-``FPNOTES_SLOW=1`` (or ``--runslow`` when the option is registered in conftest.py).
+convention; every notebook of the book with exercises is also checked statically here.
+tests/test_course.py executes every student notebook and grades with Otter.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 import subprocess
@@ -21,23 +19,25 @@ import pytest
 
 import fpnotes.checks
 from fpnotes.assignments import (
+    ANSWER_TAG,
     SOLUTION_TAG,
     STUB_TAG,
     assigned_names,
+    chapter_notebooks,
+    loaded_names,
     main,
+    make_otter_master,
+    make_stub,
     make_student_notebook,
+    split_setup,
     strip_solution_directives,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "assignment_fixture.ipynb"
-CHAPTERS = sorted((ROOT / "book").glob("[0-9]*.ipynb"))
+CHAPTERS = chapter_notebooks(ROOT / "book")
 STUB_RAISE = re.compile(
     r'^raise NotImplementedError\("Exercise [\w.-]+: replace the \.\.\. above"\)$')
-
-
-def run_slow(config):
-    return os.environ.get("FPNOTES_SLOW") == "1" or bool(config.getoption("--runslow", False))
 
 
 def src(cell):
@@ -122,7 +122,7 @@ def assert_student_version(book_nb, student):
             student_code |= statements(src(cell))
     solutions = [cell for cell in book_nb["cells"] if is_solution(cell)]
     for cell in solutions:
-        leaked = (statements(src(cell)) - other) & student_code
+        leaked = (statements(split_setup(src(cell))[1]) - other) & student_code
         assert not leaked, f"solution code left in the student copy: {leaked}"
     # markdown inside a gated block (the written-out solution) is gone too
     student_md = {src(c).strip() for c in cells if c["cell_type"] == "markdown"}
@@ -138,8 +138,12 @@ def assert_student_version(book_nb, student):
     for stub, solution in zip(stubs, solutions, strict=True):
         lines = src(stub).splitlines()
         assert STUB_RAISE.match(lines[-1]), lines[-1]
-        names = assigned_names(src(solution))
-        assert lines[:-1] == [f"{n} = ...  # your code here" for n in names]
+        setup, answer_part = split_setup(src(solution))
+        n_setup = len(setup.splitlines()) if setup else 0
+        assert lines[:n_setup] == (setup.splitlines() if setup else [])   # setup kept
+        answers = [ln.split(" = ...", 1)[0] for ln in lines[n_setup:-1]]
+        assert lines[n_setup:-1] == [f"{n} = ...  # your code here" for n in answers]
+        assert answers and set(answers) <= set(assigned_names(answer_part))
     # every check cell after a solution is still there, after its stub, in order
     position = -1
     for k, (inside, check) in enumerate(blocks):
@@ -219,6 +223,35 @@ def test_unclosed_solution_block_raises():
         make_student_notebook(nb)
 
 
+def test_missing_solution_end_names_the_notebook_and_the_exercise():
+    """An unclosed block before the next exercise is an error, not a dropped exercise."""
+    cells = [nbformat.v4.new_markdown_cell("```{exercise} A\n:label: ex-a\nDo `x`.\n```"),
+             nbformat.v4.new_markdown_cell("```{solution-start} ex-a\n:class: dropdown\n```"),
+             nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_code_cell("print(x)"),
+             nbformat.v4.new_markdown_cell("```{exercise} B\n:label: ex-b\nDo `y`.\n```"),
+             nbformat.v4.new_markdown_cell("```{solution-start} ex-b\n:class: dropdown\n```"),
+             nbformat.v4.new_markdown_cell("```{solution-end}\n```")]
+    cells[2].metadata["tags"] = [SOLUTION_TAG]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    with pytest.raises(ValueError, match=r"03_x\.ipynb: exercise ex-a"):
+        make_student_notebook(nb, name="03_x.ipynb")
+
+
+def test_setup_lines_are_kept_and_only_the_answers_stubbed():
+    source = "W_ex = make(5)\nX_ex = make(6)\n# solution\nhelper = W_ex @ X_ex\nr_ex = helper + 1"
+    assert split_setup(source) == ("W_ex = make(5)\nX_ex = make(6)",
+                                   "helper = W_ex @ X_ex\nr_ex = helper + 1")
+    assert split_setup("a = 1") == ("", "a = 1")
+    stub = make_stub(source, "ex-a", ["r_ex"])
+    assert stub.splitlines() == [
+        "W_ex = make(5)", "X_ex = make(6)", "r_ex = ...  # your code here",
+        'raise NotImplementedError("Exercise ex-a: replace the ... above")']
+    with pytest.raises(ValueError, match="never assigns"):
+        make_stub(source, "ex-a", ["W_ex"])          # setup names are not answers
+    assert loaded_names("f(a, b.c)\nd = a") == ["f", "a", "b"]
+
+
 def test_bad_notebook_type():
     with pytest.raises(TypeError):
         make_student_notebook("not a notebook")
@@ -243,8 +276,12 @@ def test_fixture_student_version(fixture_nb):
                    "SECRET-MARKDOWN-EXPLANATION", "SECRET-DISCUSSION-ANSWER", "np.trace"):
         assert secret not in text
     stubs = [src(c) for c in student["cells"] if STUB_TAG in tags(c)]
-    assert stubs[0] == ('values = ...  # your code here\ntotal = ...  # your code here\n'
+    # only the answer the check cell uses, not the solution's helper variable `values`
+    assert stubs[0] == ('total = ...  # your code here\n'
                         'raise NotImplementedError("Exercise ex-fix-sum: replace the ... above")')
+    assert stubs[1].startswith("WT = ...  # your code here\ntr = ...  # your code here\n")
+    answers = [c for c in student["cells"] if ANSWER_TAG in tags(c)]
+    assert len(answers) == 1 and "ex-fix-discuss" in src(answers[0])
     assert "Exercise ex-fix-transpose:" in stubs[1]
     # the exercises themselves (statements) are still there
     assert sum("{exercise}" in src(c) for c in student["cells"]) == 3
@@ -267,11 +304,12 @@ def test_main_writes_only_chapter_notebooks_with_exercises(fixture_nb, tmp_path)
     shutil.copy(FIXTURE, book / "01_fixture.ipynb")
     plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Preface")])
     nbformat.write(plain, book / "00_preface.ipynb")
-    shutil.copy(FIXTURE, book / "appendix.ipynb")
+    shutil.copy(FIXTURE, book / "appendix_a.ipynb")
     (book / "notes.md").write_text("# Notes\n")
     written = main(book, tmp_path / "out")
-    assert [p.name for p in written] == ["01_fixture.ipynb"]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["01_fixture.ipynb"]
+    assert [p.name for p in written] == ["01_fixture.ipynb", "appendix_a.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "01_fixture.ipynb", "appendix_a.ipynb"]
     student = nbformat.read(written[0], as_version=4)
     assert_student_version(fixture_nb, student)
 
@@ -280,10 +318,53 @@ def test_command_line(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
     shutil.copy(FIXTURE, book / "01_fixture.ipynb")
-    result = subprocess.run([sys.executable, "-m", "fpnotes.assignments", str(book),
+    result = subprocess.run([sys.executable, "-m", "fpnotes.assignments", "--no-otter", str(book),
                              str(tmp_path / "out")], capture_output=True, text=True, check=True)
     assert "01_fixture.ipynb" in result.stdout
     assert (tmp_path / "out" / "01_fixture.ipynb").exists()
+
+
+def test_never_writes_into_its_source_and_never_overwrites_without_force(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(FIXTURE, book / "01_fixture.ipynb")
+    before = (book / "01_fixture.ipynb").read_bytes()
+    cmd = [sys.executable, "-m", "fpnotes.assignments", "--no-otter"]
+    same = subprocess.run(cmd + [str(book), str(book)], capture_output=True, text=True)
+    assert same.returncode != 0 and "source folder" in same.stderr
+    assert (book / "01_fixture.ipynb").read_bytes() == before
+    with pytest.raises(ValueError, match="source folder"):
+        main(book, tmp_path / "x" / ".." / "book")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "01_fixture.ipynb").write_text("my edits")
+    again = subprocess.run(cmd + [str(book), str(out)], capture_output=True, text=True)
+    assert again.returncode != 0 and "--force" in again.stderr
+    assert (out / "01_fixture.ipynb").read_text() == "my edits"
+    forced = subprocess.run(cmd + ["--force", str(book), str(out)], capture_output=True,
+                            text=True)
+    assert forced.returncode == 0, forced.stderr
+    assert "Student version" in (out / "01_fixture.ipynb").read_text()
+
+
+def test_otter_master_structure(fixture_nb):
+    master = make_otter_master(fixture_nb, "01_fixture.ipynb", "requirements.txt")
+    raws = [src(c) for c in master["cells"] if c["cell_type"] == "raw"]
+    assert raws[0].startswith("# ASSIGNMENT CONFIG\nname: 01_fixture")
+    assert "requirements: requirements.txt" in raws[0]
+    assert [r.split("\n")[1] for r in raws if r.startswith("# BEGIN QUESTION")] == [
+        "name: fix_sum", "name: fix_transpose"]
+    assert raws.count("# BEGIN SOLUTION") == raws.count("# END SOLUTION") == 2
+    assert raws.count("# BEGIN TESTS") == raws.count("# END TESTS") == 2
+    tests = [src(c) for c in master["cells"] if c["cell_type"] == "code"
+             and "bool(fpnotes.checks." in src(c)]
+    assert len(tests) == 4 and sum(t.startswith("# HIDDEN") for t in tests) == 2
+    solutions = [src(c) for c in master["cells"] if "# BEGIN SOLUTION NO PROMPT" in src(c)]
+    assert len(solutions) == 2
+    assert solutions[0].endswith('"""; # END PROMPT')
+    assert "total = ...  # your code here" in solutions[0]
+    plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Preface")])
+    assert make_otter_master(plain, "00.ipynb") is None
 
 
 # ---------------------------------------------------------------- the real chapters
@@ -301,19 +382,13 @@ def test_chapter_student_version(path):
         assert names, f"check cell {check_src!r} calls no fpnotes.checks function"
         missing += [n for n in names if not hasattr(fpnotes.checks, n)]
     assert not missing, f"check functions missing from fpnotes.checks: {missing}"
-
-
-@pytest.mark.slow
-def test_one_chapter_student_notebook_executes(request, tmp_path):
-    if not run_slow(request.config):
-        pytest.skip("slow: set FPNOTES_SLOW=1 (or pass --runslow) to execute a chapter")
-    with_exercises = [p for p in CHAPTERS
-                      if any(is_solution(c) for c in nbformat.read(p, as_version=4)["cells"])]
-    if not with_exercises:
-        pytest.skip("no chapter with exercises yet")
-    path = with_exercises[0]
-    student = make_student_notebook(nbformat.read(path, as_version=4), name=path.name)
-    errors = execute(student, path.parent)
-    assert errors, "the stubs should raise"
-    assert {e["ename"] for e in errors} == {"NotImplementedError"}, [
-        (e["ename"], e["evalue"]) for e in errors]
+    # the stubs name only variables the check cells read (no helper names of the solution)
+    read = set()
+    for _, check in blocks:
+        read |= set(loaded_names(src(book_nb["cells"][check])))
+    for stub in (c for c in student["cells"] if STUB_TAG in tags(c)):
+        stubbed = [ln.split(" = ...", 1)[0] for ln in src(stub).splitlines()
+                   if ln.endswith(" = ...  # your code here")]
+        assert set(stubbed) <= read, stubbed
+    if blocks:
+        assert make_otter_master(book_nb, path.name) is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Verdict", "report", "compare_array", "compare_scalar"]
+__all__ = ["Verdict", "report", "compare_array", "compare_scalar", "as_answer_array",
+           "as_answer_number", "check_given"]
 
 
 class Verdict:
@@ -57,10 +58,9 @@ def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
 
     Returns (ok, message); the message says what is wrong without the expected values.
     """
-    try:
-        a = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False, f"{name} should be a numeric array, got {type(answer).__name__}"
+    a, msg = as_answer_array(answer, name)
+    if a is None:
+        return False, msg
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
         return False, f"{name} has shape {a.shape}, expected shape {e.shape}"
@@ -82,10 +82,9 @@ def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
 
 def compare_scalar(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
     """Check a scalar answer; returns (ok, message)."""
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
-        return False, f"{name} should be a number, got {type(answer).__name__}"
+    a, msg = as_answer_number(answer, name)
+    if a is None:
+        return False, msg
     if not np.isfinite(a):
         return False, f"{name} is not finite"
     if np.isclose(a, expected, rtol=rtol, atol=atol):
@@ -93,3 +92,65 @@ def compare_scalar(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
     if np.isclose(a, -expected, rtol=rtol, atol=atol):
         return False, f"{name} has the wrong sign"
     return False, f"{name} is too {'large' if a > expected else 'small'}"
+
+
+def _placeholder(answer, name):
+    if answer is Ellipsis or answer is None:
+        return f"{name} is still a placeholder: replace the ... with your answer"
+    return None
+
+
+def as_answer_array(answer, name="your answer"):
+    """A real float array from an answer, or ``(None, message)`` saying why not.
+
+    A placeholder (``...``), a non-numeric object and a complex array are all refused: a
+    complex answer would otherwise lose its imaginary part silently in the conversion.
+    """
+    msg = _placeholder(answer, name)
+    if msg:
+        return None, msg
+    try:
+        raw = np.asarray(answer)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is not None and np.iscomplexobj(raw):
+        return None, (f"{name} is complex; the answer is real (if the imaginary parts are "
+                      "round-off, take .real)")
+    if raw is None or raw.dtype == object or not (
+            np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+        return None, f"{name} should be a numeric array, got {type(answer).__name__}"
+    return raw.astype(np.float64), ""
+
+
+def as_answer_number(answer, name="your answer"):
+    """A real float from an answer, or ``(None, message)`` saying why not."""
+    a, msg = as_answer_array(answer, name)
+    if a is None:
+        return None, msg.replace("a numeric array", "a number")
+    if a.size != 1:
+        return None, f"{name} should be a single number, got an array of shape {a.shape}"
+    return float(a.reshape(())), ""
+
+
+def check_given(given, expected, name, what="the exercise asks for"):
+    """Compare problem data the student built (``given``) with the exercise's own.
+
+    Returns None when they agree, else a message for :func:`report`. ``None`` as
+    ``given`` means "not passed" and is accepted (the check then uses its own data).
+    """
+    if given is None:
+        return None
+    msg = _placeholder(given, name)
+    if msg:
+        return f"{name} is still a placeholder: build it as the exercise says"
+    try:
+        g = np.asarray(given, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"{name} should be a numeric array, got {type(given).__name__}"
+    e = np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape:
+        return f"{name} has shape {g.shape}, but {what} shape {e.shape}"
+    if not np.allclose(g, e, rtol=1e-10, atol=1e-12):
+        return (f"{name} is not the one {what} (check the seed, the size and the scale); "
+                "an answer for other data cannot be checked here")
+    return None

@@ -1,14 +1,63 @@
-"""Checks of Chapter 2's exercises (implicit differentiation, adjoints, finite differences)."""
+"""Checks of Chapter 2's exercises (implicit differentiation, adjoints, finite differences).
+
+Each check builds the exercise's problem data itself, from the seeds the exercise gives,
+and compares any data the student passes in with it before judging the answer.
+"""
 
 from __future__ import annotations
 
-from .._validation import as_patterns, as_weights
+import numpy as np
+
 from ..gradients import adjoint, euclidean_gradient
 from ..losses import squared_error
 from ..solvers import fixed_point
-from ._core import compare_array, compare_scalar, report
+from ..tasks import random_weights
+from ._core import check_given, compare_array, compare_scalar, report
 
-__all__ = ["ch2_linear_gradient", "ch2_weight_derivative", "ch2_adjoint"]
+__all__ = ["ch2_linear_gradient", "ch2_weight_derivative", "ch2_adjoint",
+           "ch2_exercise_data"]
+
+
+def ch2_exercise_data(exercise):
+    """The problem data of a Chapter 2 exercise, built from the seeds the exercise states.
+
+    Parameters
+    ----------
+    exercise : {"linear-gradient", "fd", "rbp"}
+
+    Returns
+    -------
+    dict
+        ``{"W2", "X2", "Y2"}``, ``{"W3", "X3", "Y3"}`` or, for the recurrent
+        backpropagation exercise, the chapter's ``{"W", "G", "delta"}`` (``fp.gains``
+        and ``out.delta`` of its BPTT section).
+    """
+    if exercise == "linear-gradient":
+        return {"W2": random_weights(30, 0.6, np.random.default_rng(11)),
+                "X2": np.random.default_rng(12).standard_normal((30, 8)),
+                "Y2": np.random.default_rng(13).standard_normal((30, 8))}
+    if exercise == "fd":
+        return {"W3": random_weights(20, 0.7, np.random.default_rng(21)),
+                "X3": np.random.default_rng(22).standard_normal((20, 4)),
+                "Y3": 0.5 * np.random.default_rng(23).standard_normal((20, 4))}
+    if exercise == "rbp":
+        rng = np.random.default_rng(3)
+        N, m = 100, 10
+        W = random_weights(N, 0.8, rng)
+        X = rng.standard_normal((N, m))
+        Y = 0.5 * rng.standard_normal((N, m))
+        fp = fixed_point(W, X, "tanh", tol=1e-13)
+        return {"W": W, "G": fp.gains, "delta": squared_error(fp.r, Y).delta}
+    raise ValueError(f"unknown exercise {exercise!r}; expected 'linear-gradient', 'fd' "
+                     "or 'rbp'")
+
+
+def _given_ok(pairs):
+    for given, expected, name in pairs:
+        msg = check_given(given, expected, name)
+        if msg:
+            return msg
+    return None
 
 
 def _reference_gradient(W, X, Y, f):
@@ -16,29 +65,62 @@ def _reference_gradient(W, X, Y, f):
     return euclidean_gradient(W, X, fp.r, squared_error(fp.r, Y).delta, f)
 
 
-def ch2_linear_gradient(answer, W, X, Y):
-    """grad_W J for the linear network r = (I - W)^{-1} x and J = (1/m) sum ||r - y||^2."""
-    W = as_weights(W)
-    X, _ = as_patterns(X, W.shape[0])
-    ok, msg = compare_array(answer, _reference_gradient(W, X, Y, "linear"), "the gradient",
-                            rtol=1e-6, atol=1e-12)
+def ch2_linear_gradient(answer, W=None, X=None, Y=None):
+    """grad_W J for the linear network r = (I - W)^{-1} x and J = (1/m) sum ||r - y||^2.
+
+    ``W``, ``X``, ``Y`` (optional) are the student's ``W2``, ``X2``, ``Y2``; they must be
+    the exercise's (seeds 11, 12, 13).
+    """
+    d = ch2_exercise_data("linear-gradient")
+    msg = _given_ok([(W, d["W2"], "W2"), (X, d["X2"], "X2"), (Y, d["Y2"], "Y2")])
+    if msg:
+        return report(False, msg)
+    ok, msg = compare_array(answer, _reference_gradient(d["W2"], d["X2"], d["Y2"], "linear"),
+                            "the gradient", rtol=1e-6, atol=1e-12)
     return report(ok, msg)
 
 
-def ch2_weight_derivative(answer, W, X, Y, i, j, f="tanh"):
-    """dJ/dW[i, j] for squared error on the fixed points (e.g. by central differences)."""
-    W = as_weights(W)
-    X, _ = as_patterns(X, W.shape[0])
-    expected = _reference_gradient(W, X, Y, f)[i, j]
+def ch2_weight_derivative(answer, W=None, X=None, Y=None, i=3, j=7):
+    """dJ/dW[i, j] for squared error on the tanh fixed points of Exercise 2.2's network.
+
+    ``W``, ``X``, ``Y`` (optional) are the student's ``W3``, ``X3``, ``Y3``; they must be
+    the exercise's (seeds 21, 22, 23).
+    """
+    d = ch2_exercise_data("fd")
+    msg = _given_ok([(W, d["W3"], "W3"), (X, d["X3"], "X3"), (Y, d["Y3"], "Y3")])
+    if msg:
+        return report(False, msg)
+    if (i, j) != (3, 7):
+        return report(False, "the exercise asks for the derivative by W[3, 7]")
+    expected = _reference_gradient(d["W3"], d["X3"], d["Y3"], "tanh")[i, j]
     ok, msg = compare_scalar(answer, expected, f"dJ/dW[{i}, {j}]", rtol=1e-5,
                              atol=1e-9 * max(abs(expected), 1e-3))
     return report(ok, msg)
 
 
-def ch2_adjoint(answer, W, G, delta):
-    """The adjoints U (N, m) solving (I - W^T G_i) u_i = delta_i."""
-    W = as_weights(W)
-    G, _ = as_patterns(G, W.shape[0], "G")
-    expected = adjoint(W, G, delta, method="batched_lu").u
+def ch2_adjoint(answer, W=None, G=None, delta=None):
+    """The adjoints U (N, m) solving (I - W^T G_i) u_i = delta_i for the chapter's network.
+
+    ``W``, ``G``, ``delta`` (optional) are the chapter's ``W``, ``fp.gains`` and
+    ``out.delta``; they are compared with the check's own copies.
+    """
+    d = ch2_exercise_data("rbp")
+    for given, expected, name in ((W, d["W"], "W"), (G, d["G"], "fp.gains"),
+                                  (delta, d["delta"], "out.delta")):
+        msg = _close(given, expected, name)
+        if msg:
+            return report(False, msg)
+    expected = adjoint(d["W"], d["G"], d["delta"], method="batched_lu").u
     ok, msg = compare_array(answer, expected, "U", rtol=1e-6, atol=1e-12)
     return report(ok, msg)
+
+
+def _close(given, expected, name):
+    """Like check_given, with a tolerance for quantities computed by an iterative solver."""
+    msg = check_given(given, expected, name, what="the chapter built")
+    if msg is None or "not the one" not in msg:
+        return msg
+    g = np.asarray(given, dtype=np.float64)
+    if np.allclose(g, expected, rtol=1e-8, atol=1e-10):
+        return None
+    return msg

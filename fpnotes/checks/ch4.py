@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_patterns, as_weights
-from ._core import compare_array, compare_scalar, report
+from ._core import as_answer_number, compare_array, compare_scalar, report
 
 __all__ = ["ch4_one_neuron_dw2", "ch4_gradient_from_A", "ch4_dw3_step"]
 
@@ -43,10 +43,9 @@ def ch4_one_neuron_dw2(answer, w, x, y, lr):
     if a_new == 0:
         raise ValueError("this step lands on a = 0, which no finite w represents")
     expected = 1.0 - 1.0 / a_new
-    try:
-        a_ans = float(answer)
-    except (TypeError, ValueError):
-        return report(False, f"w+ should be a number, got {type(answer).__name__}")
+    a_ans, msg = as_answer_number(answer, "w+")
+    if a_ans is None:
+        return report(False, msg)
     if np.isclose(a_ans, a_new, rtol=1e-8):
         return report(False, "that is a+, the new value of a; map it back to w")
     if not np.isclose(a_ans, expected, rtol=1e-8) and np.isclose(a_ans, expected - w,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_like, as_weights
-from ._core import compare_array, compare_scalar, report
+from ._core import as_answer_number, compare_array, compare_scalar, report
 
 __all__ = ["ch5_metric_length", "ch5_metric_inverse", "ch5_slice_metric"]
 
@@ -30,10 +30,9 @@ def ch5_metric_length(answer, W, U):
     W, P, A = _A(W)
     U = as_like(U, W.shape, "U")
     expected = float(np.linalg.norm(A @ U @ A))
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
-        return report(False, f"the length should be a number, got {type(answer).__name__}")
+    a, msg = as_answer_number(answer, "the length")
+    if a is None:
+        return report(False, msg)
     if np.isclose(a, expected**2, rtol=1e-8) and not np.isclose(expected, 1.0):
         return report(False, "that is the squared length; take the square root")
     ok, msg = compare_scalar(a, expected, "||U||_W", rtol=1e-8)
