@@ -16,7 +16,7 @@ $(VPY):
 install: $(STAMP)
 
 $(STAMP): pyproject.toml | $(VPY)
-	$(VPIP) install -q -e ".[book,test,distributed]"
+	$(VPIP) install -q -e ".[book,test,distributed,course]"
 	touch $@
 
 book: $(STAMP)
@@ -65,8 +65,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VPY) benchmarks/run_all.py
 
+# student notebooks and Otter assignments (master, dist/student, dist/autograder) in
+# _assignments/, replaced on every run (see book/course.md)
 assignments: $(STAMP)
-	$(VPY) -m fpnotes.assignments book _assignments
+	$(VPY) -m fpnotes.assignments --force book _assignments
 
 # re-execute stored notebooks in place (all, or NB="book/03_singularities.ipynb ...")
 NB ?= $(wildcard book/*.ipynb)
