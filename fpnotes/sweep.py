@@ -835,17 +835,32 @@ def _run_on_own_pool(pools, workers, run, todo, pending, finish, failed, bar):
     queue, suspects = deque(todo), deque()
     seq = itertools.count()  # submission order: results are stored deterministically
     alone = False
+
+    def submit(source):
+        """Submit the next run of ``source``; False (run put back) if the pool is broken:
+        it can break between a wait and the next submit, before any future says so."""
+        key, config = source.popleft()
+        try:
+            pending[pools[0].submit(run, config)] = (key, config, next(seq))
+        except BrokenProcessPool:
+            source.appendleft((key, config))
+            return False
+        return True
+
     while queue or suspects or pending:
         if not pending:
             alone = bool(suspects)
+        ok = True
         if alone:
             if not pending:
-                key, config = suspects.popleft()
-                pending[pools[0].submit(run, config)] = (key, config, next(seq))
+                ok = submit(suspects)
         else:
-            while queue and len(pending) < workers:
-                key, config = queue.popleft()
-                pending[pools[0].submit(run, config)] = (key, config, next(seq))
+            while ok and queue and len(pending) < workers:
+                ok = submit(queue)
+        if not ok and not pending:  # broken with nothing in flight: nobody to blame
+            pools[0].shutdown(wait=False, cancel_futures=True)
+            pools[0] = _default_pool(workers)
+            continue
         finished, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
         broken = []
         for future in sorted(finished, key=lambda fut: pending[fut][2]):
