@@ -8,6 +8,7 @@ tests/test_course.py executes every student notebook and grades with Otter.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import shutil
 import subprocess
@@ -392,3 +393,24 @@ def test_chapter_student_version(path):
         assert set(stubbed) <= read, stubbed
     if blocks:
         assert make_otter_master(book_nb, path.name) is not None
+
+
+def test_otter_master_execution_stops_on_a_broken_solution_only(fixture_nb, tmp_path):
+    pytest.importorskip("nbclient")
+    from fpnotes.assignments import _execute_master
+
+    nb = copy.deepcopy(fixture_nb)
+    nb["cells"].insert(2, nbformat.v4.new_code_cell("assert False, 'a chapter assertion'"))
+    master = make_otter_master(nb, "01_fixture.ipynb")
+    with pytest.warns(UserWarning, match="a chapter assertion"):
+        _execute_master(master, tmp_path, "01_fixture.ipynb")
+    tests = [c for c in master["cells"] if c["cell_type"] == "code"
+             and src(c).startswith("all([bool(")]
+    printed = ["".join(o.get("text", "") for o in c["outputs"]) for c in tests]
+    assert printed[0].startswith("Correct!")
+    broken = copy.deepcopy(fixture_nb)
+    cell = next(c for c in broken["cells"] if is_solution(c))
+    cell["source"] = src(cell) + "\nraise ValueError('broken solution')"
+    with pytest.raises(RuntimeError, match="solution cell.*broken solution"):
+        _execute_master(make_otter_master(broken, "01_fixture.ipynb"), tmp_path,
+                        "01_fixture.ipynb")
