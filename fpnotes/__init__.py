@@ -39,15 +39,16 @@ from .stability import (
     max_real_eig,
     spectral_radius,
     stability,
+    stability_criterion,
     unstable_patterns,
 )
-from .tasks import digits_task, linear_task, random_weights
+from .tasks import digits_task, linear_task, mnist_task, random_weights
 from .training import TrainResult, train, train_task
 
 __version__ = "0.1.0"
 
 # The book's helpers load on first use (fpnotes.plotting imports matplotlib's pyplot).
-_LAZY = ("assignments", "checks", "datasets", "plotting")
+_LAZY = ("assignments", "checks", "datasets", "plotting", "replication")
 
 
 def __getattr__(name):
@@ -66,8 +67,8 @@ __all__ = [
     "step", "update",
     "METHODS", "ConvergenceWarning", "DivergenceWarning", "FixedPointError", "FixedPointResult",
     "fixed_point", "residual", "simulate",
-    "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability", "unstable_patterns",
-    "digits_task", "linear_task", "random_weights",
+    "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability", "stability_criterion",
+    "unstable_patterns", "digits_task", "linear_task", "mnist_task", "random_weights",
     "TrainResult", "train", "train_task",
     "sweep",
 ]

@@ -329,7 +329,8 @@ def run_config(config):
         was not found). With ``eig_every`` also ``unstable_fractions`` and
         ``max_real_GWs`` (the stability criterion, see :class:`fpnotes.TrainResult`);
         ``lost_at`` (the iteration where the run lost its fixed point, or None);
-        ``accuracies`` (training-batch accuracy, classification only).
+        ``accuracies`` (training-batch accuracy, classification only);
+        ``final_eig_real`` and ``final_eig_imag`` (the eigenvalues of the final W).
     """
     from .losses import get_loss
     from .solvers import fixed_point
@@ -395,6 +396,7 @@ def run_config(config):
         "iterations": int(res.iterations),
         "lost_at": res.lost_at,
         "max_real_eig": _finite_or_none(max_real_eig(res.W)),
+        **_final_eigenvalues(res.W, config),
         "test_accuracy": _finite_or_none(test_acc),
         "wall_time": time.perf_counter() - start,
     }
@@ -430,6 +432,14 @@ def _unstable_fraction(W, task):
     if not fp.converged:
         return None
     return unstable_patterns(W, fp.gains).size / X.shape[1]
+
+
+def _final_eigenvalues(W, config):
+    """With ``eig_every``: the eigenvalues of the final W (real and imaginary parts)."""
+    if not config.get("eig_every") or not np.all(np.isfinite(W)):
+        return {}
+    lam = np.linalg.eigvals(W)
+    return {"final_eig_real": lam.real.tolist(), "final_eig_imag": lam.imag.tolist()}
 
 
 def _finite_or_none(x):
