@@ -29,7 +29,9 @@ def test_compare_array_messages():
     assert "shape" in compare_array(np.ones(3), e)[1]
     assert "sign" in compare_array(-e, e)[1]
     assert "0.5 times the reference" in compare_array(e / 2, e)[1]
-    assert "numeric array" in compare_array(..., e)[1]
+    assert "placeholder" in compare_array(..., e)[1]
+    assert "numeric array" in compare_array("abc", e)[1]
+    assert "complex" in compare_array(e + 0j, e)[1]
     assert "NaN" in compare_array(e * np.nan, e)[1]
     sq = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert "transposed" in compare_array(sq.T, sq)[1]
@@ -39,7 +41,9 @@ def test_compare_scalar_and_report(capsys):
     assert compare_scalar(2.0, 2.0)[0]
     assert "sign" in compare_scalar(-2.0, 2.0)[1]
     assert "too large" in compare_scalar(3.0, 2.0)[1]
-    assert "number" in compare_scalar(..., 2.0)[1]
+    assert "placeholder" in compare_scalar(..., 2.0)[1]
+    assert "number" in compare_scalar("abc", 2.0)[1]
+    assert "complex" in compare_scalar(2 + 0j, 2.0)[1]
     verdict = report(False, "shape is wrong")
     assert not verdict and verdict == False  # noqa: E712 (a Verdict compares like a bool)
     assert "Not yet: shape is wrong" in capsys.readouterr().out
