@@ -12,7 +12,13 @@ import numpy as np
 from ._result import Result
 from .activations import Linear
 
-__all__ = ["linear_task", "digits_task", "mnist_task", "classification_task", "random_weights"]
+__all__ = ["BOOK_LINEAR", "linear_task", "digits_task", "mnist_task", "classification_task",
+           "random_weights"]
+
+
+#: The one configuration of the linear task that Chapters 3 and 4 train (Appendix B runs the
+#: paper's size, N = 200 and m = 100, from stored results): size, seed, rates and iterations.
+BOOK_LINEAR = dict(N=60, m=30, seed=0, lrs=(0.03, 0.1, 0.3, 1.0, 3.0), n_iter=3500)
 
 
 def random_weights(N, rho, rng):
@@ -22,7 +28,7 @@ def random_weights(N, rho, rng):
 
 def linear_task(N=200, m=100, *, seed=0, input_scale=0.1, teacher_rho=0.5, noise=0.01,
                 init_rho=0.75):
-    """The linear teacher-student task of Zhu & Rosenbaum (2024), MATH.md section 6.
+    """The linear teacher-student task of Zhu & Rosenbaum (2024), their linear-network experiment.
 
     Inputs X = 0.1 N(0,1) (N x m); teacher W_true = 0.5 N(0,1)/sqrt(N); targets
     (I - W_true)^{-1} X + 0.01 N(0,1); initial W0 = 0.75 N(0,1)/sqrt(N); f linear

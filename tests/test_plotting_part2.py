@@ -101,3 +101,16 @@ def test_metric_slice_figure_and_widget():
     pytest.importorskip("ipywidgets")
     w = interactive_metric_slice()
     assert {"a", "b", "radius"} <= {c.description for c in w.children if hasattr(c, "value")}
+
+
+def test_plot_conditioning():
+    from matplotlib.figure import Figure
+
+    import fpnotes
+    from fpnotes.conditioning import curvature_along_rule
+    from fpnotes.plotting import plot_conditioning
+
+    task = fpnotes.linear_task(N=10, m=5, seed=0)
+    paths = {r: curvature_along_rule(task, r, 0.5, 20, every=5) for r in ("dW1", "dW2")}
+    fig = plot_conditioning(paths, 0.5)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2

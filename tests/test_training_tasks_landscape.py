@@ -173,3 +173,29 @@ def test_require_stable_stops_on_an_unstable_fixed_point():
     assert not plain.diverged
     out = fp.train(W0, X, Y, rule="dW1", lr=0.1, n_iter=3, require_stable=True)
     assert out.diverged and out.iterations == 0 and "unstable" in out.message
+
+
+def test_book_linear_config_and_curvature_along_rule():
+    from fpnotes.conditioning import curvature_along_rule, linear_curvature
+    from fpnotes.tasks import BOOK_LINEAR
+
+    assert BOOK_LINEAR["N"] == 2 * BOOK_LINEAR["m"] and BOOK_LINEAR["n_iter"] == 3500
+    task = fp.linear_task(N=12, m=6, seed=1)
+    c = curvature_along_rule(task, "dW1", 0.5, 40, every=1)
+    res = fp.train_task(task, "dW1", 0.5, 40)
+    assert list(c.iteration) == list(range(41))
+    # the same run as train_task (whose history holds the loss before each update)
+    assert np.allclose(c.loss[:-1], res.history.loss, rtol=1e-10)
+    # Gauss-Newton eigenvalues against the explicit Hessian of the linearized residual
+    W, X = task.W0, task.X
+    N, m = X.shape
+    A = np.linalg.inv(np.eye(N) - W)
+    J = np.kron((A @ X).T, A)            # vec(A U A X) = ((AX)^T kron A) vec(U)
+    H = 2 / m * J.T @ J
+    ev = np.linalg.eigvalsh(H)
+    ev = ev[ev > 1e-10 * ev[-1]]
+    cur = linear_curvature(W, X)
+    assert np.isclose(cur.W_max, ev[-1]) and np.isclose(cur.W_min, ev[0])
+    assert np.isclose(cur.kappa_A, np.linalg.cond(A))
+    assert np.isclose(cur.max_real_eig, fp.max_real_eig(W))
+    assert cur.A_max >= cur.A_min > 0
