@@ -45,7 +45,7 @@ def dW1_per_pattern(W, X, R, delta):
 
 
 def dW3_per_pattern_formula(W, X, R, delta):
-    """MATH.md section 5 read literally: N x N matrices per pattern."""
+    """The nonlinear dW3 formula (book Chapter 6) read literally: N x N matrices per pattern."""
     N, m = X.shape
     eye = np.eye(N)
     total = np.zeros((N, N))

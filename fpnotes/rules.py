@@ -6,8 +6,8 @@ Registry keys follow Zhu & Rosenbaum (2024):
 * ``"dW2"`` -- the exact reparameterized step: gradient descent on
   A = (G^{-1} - W)^{-1}, mapped back to W (linear networks only).
 * ``"dW3"`` -- the linearized reparameterized step, gradient descent under the
-  metric ``||U||_W = ||A U A||_F``; computed inverse-free as in MATH.md section 5
-  (for nonlinear networks, per-pattern gains).
+  metric ``||U||_W = ||A U A||_F``; computed inverse-free, for nonlinear networks with per-pattern
+  gains as in the authors' MNIST code (Zhu & Rosenbaum, 2024; book Chapters 4 and 6).
 
 Every rule maps (W, X, R, delta, f, lr) to the new weights; ``step`` returns
 the change Delta W instead.

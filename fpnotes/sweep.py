@@ -200,7 +200,7 @@ def _mnist_order():
 
 
 def paper_configs(task):
-    """The paper's experiments at their full size, as sweep configurations (MATH.md section 6).
+    """The paper's experiments at their full size, as sweep configurations (Zhu & Rosenbaum, 2024).
 
     Parameters
     ----------

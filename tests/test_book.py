@@ -116,3 +116,115 @@ def test_long_cells_show_progress_and_leave_no_bar_behind(notebook):
     states = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     models = {s.get("model_name") for s in states.get("state", {}).values()}
     assert "FloatProgressModel" not in models, f"{path.name}: progress widget state is stored"
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers in prose come from the computation (MyST-NB glue), or from the paper, or define things.
+
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
+CODE_SPAN = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+LINK_OR_ROLE = re.compile(r"\]\([^)]*\)|\{(?:cite|ref|numref|doc|eq)[^}]*\}`[^`]*`|https?://\S+")
+REFERENCE = re.compile(r"(?:Figures?|Fig\.|Sections?|§|Exercises?|Ex\.?|Tables?|Chapters?|Eq\.?|"
+                       r"equations?|Appendix|version|Python)\s*~?\(?\d+(?:\.\d+)+", re.I)
+QUOTED_NUMBER = re.compile(
+    r"10\^\{?-?\d+\}?"                                              # 10^{-9}
+    r"|(?<![\w.])\d*\.\d+(?:\s*(?:×|\\times))?"                     # 0.37, 2.5×
+    r"|(?<![\w.])\d+(?:\.\d+)?[eE][-+]?\d+\b"                       # 1e-5
+    r"|(?<![\w.])\d+(?:\.\d+)?\s*\\?%")                             # 20%
+# a parameter being set ("rho = 0.5", "eta in {0.1, 1}", "a tolerance of 1e-10") is a definition
+DEFINITION = re.compile(
+    r"(?:\\rho|ρ|\\eta|η|\bh|\bg|\\epsilon|ε|\\sigma|σ|\\tau|τ|\btol|tolerance|\bdt|\blr)"
+    r"(?:_\{?\w+\}?)?\s*(?:=|\\in\s*\\\{|∈\s*\{|<|\\le|≤|of)\s*[-\d., \\{}$]*$")
+ATTRIBUTED = re.compile(r"paper|Zhu\s*(?:&|and|\\&)\s*Rosenbaum|zhu2024learning", re.I)
+# the small explicit allow-list: (notebook, number) pairs that define a setting, not quote a result
+ALLOWED_NUMBERS = {
+    ("01_fixed_points", "0.3"),   # W = 0.3 W_rand + ...: the example's definition
+    ("appendix_sweeps", "2%"),    # the sweep's default recording interval
+}
+# chapters whose prose is not yet glued; strict, so a chapter that starts passing must leave
+NOT_YET_GLUED = {
+    "00_preface": "prose not yet glued",
+    "03_singularities": "prose not yet glued (issue 12, chapters 3-5 in progress)",
+    "04_reparameterization": "prose not yet glued (issue 12, chapters 3-5 in progress)",
+    "05_metrics": "prose not yet glued (issue 12, chapters 3-5 in progress)",
+    "06_digits": "prose not yet glued (issue 12, chapter 6 in progress)",
+}
+
+
+def unglued_numbers(markdown):
+    """Numbers a markdown cell quotes that are neither glued, attributed to the paper, nor a
+    parameter's definition. The unit of attribution is a paragraph or list item."""
+    text = GLUE_ROLE.sub(" ", markdown)
+    text = CODE_SPAN.sub(" ", text)
+    text = LINK_OR_ROLE.sub(" ", text)
+    text = REFERENCE.sub(" ", text)
+    found = []
+    for para in re.split(r"\n\s*\n|\n(?=\s*(?:[*-]|\d+\.)\s)", text):
+        if ATTRIBUTED.search(para):
+            continue
+        for m in QUOTED_NUMBER.finditer(para):
+            if not DEFINITION.search(para[max(0, m.start() - 40):m.start()]):
+                found.append(m.group(0).strip())
+    return found
+
+
+def test_the_glue_heuristic_flags_hand_typed_results():
+    # sentences of Chapter 2 before it was glued
+    assert unglued_numbers("agrees to better than $10^{-7}$ relative error (typically about "
+                           "$10^{-9}$)") == ["10^{-7}", "10^{-9}"]
+    assert unglued_numbers("the loss falls to 0.37, 2.5× faster; 1e-5 at the end; 20% off")
+    assert unglued_numbers("the loss falls to {glue:text}`loss:.2f`") == []
+    assert unglued_numbers("The paper reports 65% accuracy.") == []
+    assert unglued_numbers("with $\\rho = 0.5$ and a tolerance of $10^{-14}$; Figure 2.1") == []
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_GLUED[p.stem]))
+    if p.stem in NOT_YET_GLUED else p for p in NOTEBOOKS], ids=lambda p: p.stem)
+def test_numbers_in_prose_are_glued_or_attributed(path):
+    nb = nbformat.read(path, as_version=4)
+    bad = [f"cell {i}: {num}" for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+           for num in unglued_numbers(cell.source) if (path.stem, num) not in ALLOWED_NUMBERS]
+    assert not bad, (f"{path.name}: numbers typed into the prose; glue them from the cell that "
+                     f"computes them (myst_nb.glue) or cite the paper: {bad}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The book stands alone: nothing in the repository cites the project's design notes.
+
+OUTSIDE = re.compile(r"\b(?:MATH|BOOK|STYLE|RECIPES)\.md\b|\.\./shared")
+
+
+def repository_files():
+    root = BOOK.parent
+    files = [root / "README.md", root / "_config.yml", root / "_toc.yml"]
+    for folder, patterns in (("book", ("*.ipynb", "*.md", "*.py", "*.bib")),
+                             ("fpnotes", ("*.py",)), ("tests", ("*.py", "*.cfg")),
+                             ("benchmarks", ("*.py",))):
+        for pattern in patterns:
+            files += sorted((root / folder).rglob(pattern))
+    return [f for f in files if f.is_file()]
+
+
+# files still being rewritten; strict, so a file that is fixed must leave the list
+NOT_YET_STANDING_ALONE = {
+    "book/03_singularities.ipynb": "issue 12, chapters 3-5 in progress",
+}
+
+
+def cites_outside(path):
+    return bool(OUTSIDE.search(path.read_text(encoding="utf-8", errors="replace")))
+
+
+def test_no_file_cites_the_design_notes_outside_the_repository():
+    root = BOOK.parent
+    bad = [str(f.relative_to(root)) for f in repository_files()
+           if str(f.relative_to(root)) not in NOT_YET_STANDING_ALONE and cites_outside(f)]
+    assert not bad, f"cite the paper or the book's chapters instead of files outside it: {bad}"
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+    for name, reason in NOT_YET_STANDING_ALONE.items()])
+def test_files_being_rewritten_stand_alone(name):
+    assert not cites_outside(BOOK.parent / name), f"{name} cites a file outside the repository"

@@ -43,7 +43,7 @@ def test_gradient_with_readout_cross_entropy():
 
 
 def per_pattern_gradient(W, X, r, delta, f):
-    """The unbatched formula of MATH.md section 2, one linear solve per pattern."""
+    """The unbatched gradient formula (book Chapter 2), one linear solve per pattern."""
     act = fp.as_activation(f)
     N, m = X.shape
     total = np.zeros((N, N))

@@ -31,7 +31,7 @@ def test_dW1_is_minus_lr_gradient():
 
 
 def test_linear_gradient_identity():
-    """grad_W L = A^T grad_A L A^T (MATH.md section 3)."""
+    """grad_W L = A^T grad_A L A^T (book Chapter 4)."""
     task, f, R, delta = linear_setup()
     A = fp.reparameterized_map(task.W0)
     grad_A = delta @ task.X.T / task.X.shape[1]
