@@ -27,6 +27,10 @@ def test_fixed_point_figures():
             for m in ("iterate", "newton")}
     assert hist["newton"].residual[-1] < 1e-9
     assert isinstance(P.plot_solver_convergence(hist, tol=1e-10), Figure)
+    logx = P.plot_solver_convergence(hist, xscale="log")
+    assert [ax.get_xscale() for ax in logx.axes] == ["log", "log"]
+    with pytest.raises(ValueError):
+        P.plot_solver_convergence(hist, xscale="symlog")
     assert isinstance(P.plot_eigenvalue_cloud(np.linalg.eigvals(W), rho=0.6), Figure)
     assert isinstance(P.plot_rho_explorer(rho=1.2, N=20, steps=20), Figure)
     with pytest.raises(ValueError):
