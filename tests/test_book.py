@@ -209,3 +209,19 @@ def test_no_file_cites_the_design_notes_outside_the_repository():
     bad = [str(f.relative_to(root)) for f in repository_files()
            if OUTSIDE.search(f.read_text(encoding="utf-8", errors="replace"))]
     assert not bad, f"cite the paper or the book's chapters instead of files outside it: {bad}"
+
+
+WALL_CLOCK = re.compile(r"\b(?:times?|wall_time|wall|perf_counter|seconds|elapsed)\b")
+
+
+def test_no_assert_depends_on_wall_clock_time(notebook):
+    """Timings change with the machine's load; a notebook reports them and checks none."""
+    path, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            code = line.split("#", 1)[0]
+            assert not (code.lstrip().startswith("assert") and WALL_CLOCK.search(code)), (
+                f"{path.name} cell {i}: an assert on wall-clock time fails on a loaded machine: "
+                f"{line.strip()}")
