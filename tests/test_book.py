@@ -187,6 +187,44 @@ def test_numbers_in_prose_are_glued_or_attributed(path):
                      f"computes them (myst_nb.glue) or cite the paper: {bad}")
 
 
+GLUE_REFERENCE = re.compile(r"\{glue(?::text)?\}`([^`:]+)(?::([^`]+))?`")
+# notebooks whose glued values are numpy scalars ("np.float64(...)"), which myst-nb cannot format
+GLUE_NOT_FORMATTABLE = {
+    "03_singularities": "glue(..., np.float64) stores 'np.float64(...)'; glue float(...) instead",
+}
+
+
+def glued_values(nb):
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            record = out.get("metadata", {}).get("scrapbook")
+            if record:
+                plain = record.get("mime_prefix", "") + "text/plain"
+                values[record["name"]] = out["data"].get(plain, out["data"].get("text/plain", ""))
+    return values
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=GLUE_NOT_FORMATTABLE[p.stem]))
+    if p.stem in GLUE_NOT_FORMATTABLE else p for p in NOTEBOOKS], ids=lambda p: p.stem)
+def test_every_glue_reference_resolves_and_formats(path):
+    """What the HTML page shows: each {glue:text}`key:fmt` has a stored value that formats."""
+    nb = nbformat.read(path, as_version=4)
+    values = glued_values(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for key, fmt in GLUE_REFERENCE.findall(cell.source):
+            assert key in values, f"{path.name} cell {i}: nothing glued as {key!r}"
+            if fmt:
+                try:
+                    format(float(values[key]), fmt)
+                except ValueError as err:
+                    raise AssertionError(f"{path.name} cell {i}: {key!r} = {values[key]!r} "
+                                         f"does not format as {fmt!r}: {err}") from None
+
+
 # ---------------------------------------------------------------------------------------------
 # The book stands alone: nothing in the repository cites the project's design notes.
 
