@@ -114,3 +114,15 @@ def test_plot_conditioning():
     paths = {r: curvature_along_rule(task, r, 0.5, 20, every=5) for r in ("dW1", "dW2")}
     fig = plot_conditioning(paths, 0.5)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
+
+
+def test_plot_rule_comparison_curves_own_axes():
+    import numpy as np
+
+    from fpnotes.plotting import plot_rule_comparison_curves
+
+    curves = {("dW1", 1.0): np.geomspace(1, 1e-2, 50), ("dW2", 1.0): np.geomspace(1, 1e-30, 50)}
+    shared = plot_rule_comparison_curves(curves)
+    own = plot_rule_comparison_curves(curves, sharey=False)
+    assert shared.axes[0].get_ylim() == shared.axes[1].get_ylim()
+    assert own.axes[0].get_ylim()[0] > 1e-5 > own.axes[1].get_ylim()[0]

@@ -80,7 +80,8 @@ def _result_loss(res):
     return np.arange(loss.size), loss
 
 
-def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, marks=(1e-9,)):
+def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, marks=(1e-9,),
+                                sharey=True):
     """Learning curves of several rules, one panel per rule, one line per learning rate.
 
     Parameters
@@ -94,6 +95,9 @@ def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, m
         Losses below it are drawn at it (log scale).
     marks : sequence of float
         Horizontal reference lines.
+    sharey : bool
+        One loss axis for all panels (default); False gives each panel its own range, so
+        that a rule whose losses span a few decades is not flattened by one spanning thirty.
 
     Returns
     -------
@@ -103,7 +107,7 @@ def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, m
         raise TypeError("results must be a non-empty dict {(rule, lr): TrainResult}")
     rules = list(rules) if rules is not None else sorted({k[0] for k in results})
     lrs = list(lrs) if lrs is not None else sorted({k[1] for k in results})
-    fig, axes = new_figure(len(rules), width=3.6, sharey=True, squeeze=False)
+    fig, axes = new_figure(len(rules), width=3.6, sharey=sharey, squeeze=False)
     colors = lr_colors(lrs)
     for ax, rule in zip(axes[0], rules, strict=True):
         for lr, c in zip(lrs, colors, strict=True):
@@ -111,9 +115,13 @@ def plot_rule_comparison_curves(results, rules=None, lrs=None, *, floor=1e-32, m
                 continue
             it, loss = _result_loss(results[(rule, lr)])
             ax.semilogy(it, np.maximum(loss, floor), color=c, label=f"$\\eta$ = {lr:g}")
+        own = ax.get_ylim()
         for mark in marks:
             ax.axhline(mark, color="0.6", ls=":", lw=1)
         ax.set(xlabel="iteration", title=RULE_LABELS.get(rule, rule))
+        if not sharey:  # the panel's range is its data's; marks outside it are not drawn
+            ax.set_ylim(own)
+            ax.set_ylabel("loss")
     axes[0, 0].set_ylabel("loss")
     axes[0, -1].legend(fontsize=8, loc="lower left")
     return fig
