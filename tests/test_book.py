@@ -143,7 +143,6 @@ ALLOWED_NUMBERS = {
 }
 # chapters whose prose is not yet glued; strict, so a chapter that starts passing must leave
 NOT_YET_GLUED = {
-    "05_metrics": "prose not yet glued (issue 12, chapters 3-5 in progress)",
     "06_digits": "prose not yet glued (issue 12, chapter 6 in progress)",
 }
 
