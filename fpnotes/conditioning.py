@@ -1,7 +1,8 @@
 """Why rule dW1 stalls on the linear task: the curvature of J seen in W and in A.
 
 For a linear network with gain 1 the fixed points are R = A X with A = (I - W)^{-1},
-and the squared-error loss J = (1/m) ||A X - Y||_F^2 (Zhu & Rosenbaum 2024, Sec. 2).
+and the squared-error loss J = (1/m) ||A X - Y||_F^2 of the paper's linear task
+(Zhu & Rosenbaum 2024; Chapter 3 of the book).
 A weight change U changes the fixed points by A U A X to first order (Chapter 4), so the
 Gauss-Newton part of the Hessian of J in W acts on U as
 
