@@ -99,10 +99,11 @@ def plot_accuracy_vs_rate(summary, *, paper=PAPER_MNIST, field="accuracy"):
             pk = sorted(k for k in paper if k[0] == rule)
             ax.plot([k[1] for k in pk], [paper[k][0] for k in pk], "s--", mfc="none",
                     color=color, alpha=0.8, ms=6, lw=1, label=f"{rule} paper (last 10 updates)")
-    ax.plot([], [], "x", color="k", ms=8, mew=1.8, label="some seed lost its fixed point")
+    if any(row.lost for row in summary.values()):
+        ax.plot([], [], "x", color="k", ms=8, mew=1.8, label="some seed lost its fixed point")
     ax.set(xscale="log", xlabel="learning rate $\\eta$", ylim=(0, 1),
            ylabel="test accuracy" if field == "accuracy" else "best test accuracy")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left")
     return fig
 
 
