@@ -25,7 +25,8 @@ def plot_conditioning(paths, lr):
         ax0.semilogy(c.iteration, 1 / c.min_distance, color=color, ls="--",
                      label=rf"$1/\min|1-\lambda(W)|$ along {rule}")
     ax0.set_xlabel("iteration")
-    ax0.set_title("distance to singularity")
+    ax0.set_ylabel(r"$\kappa(A)$ and $1/\min|1-\lambda(W)|$")
+    ax0.set_title("conditioning of $A$ vs. distance to a pole")
     ax0.legend(fontsize=7)
     c = paths["dW1"]
     ax1.fill_between(c.iteration, c.W_min, c.W_max, color=RULE_COLORS["dW1"], alpha=0.3,
@@ -37,6 +38,7 @@ def plot_conditioning(paths, lr):
     ax1.axhline(2 / lr, color="k", ls=":", lw=1, label=rf"$2/\eta$ ($\eta = {lr:g}$)")
     ax1.set_yscale("log")
     ax1.set_xlabel("iteration")
+    ax1.set_ylabel("curvature")
     ax1.set_title("Gauss–Newton curvatures of $J$")
     ax1.legend(fontsize=7, loc="center right")
     return fig
