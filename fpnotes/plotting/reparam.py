@@ -62,11 +62,11 @@ def plot_reparam_one_neuron(x=1.0, y=2.0, w_range=(-3.0, 3.0), n=801, ymax=10.0)
     ax1.axvline(1.0, color="0.5", ls="--", lw=1)
     ax1.axvspan(1.0, w_range[1], color="0.9", zorder=0)
     ax1.plot([1 - 1 / a_star], [0], "o", color=RULE_COLORS["dW2"])
-    ax1.set(xlabel="weight $w$", ylabel="loss $J$", ylim=(0, ymax),
+    ax1.set(xlabel="weight $w$", ylabel="loss $J$", ylim=(-0.04 * ymax, ymax),
             title="in $w$: a pole at $w = 1$")
     ax2.plot(a, inA.loss, color="k")
     ax2.plot([a_star], [0], "o", color=RULE_COLORS["dW2"])
-    ax2.set(xlabel="$a = 1/(1-w)$", ylabel="loss $J$", ylim=(0, ymax),
+    ax2.set(xlabel="$a = 1/(1-w)$", ylabel="loss $J$", ylim=(-0.04 * ymax, ymax),
             title="in $a$: a parabola")
     return fig
 
