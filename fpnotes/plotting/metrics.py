@@ -278,7 +278,7 @@ def plot_metric_slice(a=-0.4, b=-0.6, *, coupling=0.5, target=(0.5, 0.3), points
         ax.plot(path[:, 0], path[:, 1], ".-", color=RULE_COLORS.get(rule, "k"), ms=3, lw=1.2,
                 label=RULE_LABELS.get(rule, rule))
     if paths:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper left")
     ax.set(xlim=a_range, ylim=b_range, xlabel="$a = W_{11}$", ylabel="$b = W_{22}$",
            title=f"slice $W = [[a, {task.coupling:g}], [{task.coupling:g}, b]]$")
     ax.set_aspect("equal")
