@@ -153,14 +153,17 @@ def stability_criterion(W, G, chunk=64):
 
     Returns
     -------
-    Result with fields
-        max_real_W : float, max Re lambda(W) (the paper's stability proxy)
-        unstable_fraction : float, fraction of patterns with Re lambda(G_i W) >= 1
-        unstable : ndarray of int, their indices
-        max_real_GW : float, the largest Re lambda(G_i W) over the batch when it is
-            >= 1 (some pattern is unstable); NaN when every pattern is stable (then
-            it is below 1, and the certificate gives no more)
-        n_dense : int, patterns that needed a dense eigensolve
+    Result
+        Fields:
+
+        * ``max_real_W`` (float): max Re lambda(W), the paper's stability proxy;
+        * ``unstable_fraction`` (float): the fraction of patterns with
+          Re lambda(G_i W) >= 1;
+        * ``unstable`` (ndarray of int): their indices;
+        * ``max_real_GW`` (float): the largest Re lambda(G_i W) over the batch when it is
+          >= 1 (some pattern is unstable); NaN when every pattern is stable (then it is
+          below 1, and the certificate gives no more);
+        * ``n_dense`` (int): patterns that needed a dense eigensolve.
     """
     W = as_weights(W)
     G, _ = as_patterns(G, W.shape[0], "G")
