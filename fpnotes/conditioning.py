@@ -49,7 +49,7 @@ def linear_curvature(W, X, rtol=1e-10):
     Result with ``kappa_A`` (condition number of A), ``W_max``, ``W_min`` (largest and
     smallest nonzero Gauss-Newton eigenvalue of J in W), ``A_max``, ``A_min`` (the same in
     A), ``max_real_eig`` (largest real part of the eigenvalues of W) and
-    ``min_distance`` (min |1 - lambda(W)|, the eigenvalues' distance to a pole).
+    ``min_distance`` (min ``|1 - lambda(W)|``, the eigenvalues' distance to a pole).
     """
     W = np.asarray(W, dtype=float)
     X = np.asarray(X, dtype=float)

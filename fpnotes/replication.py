@@ -3,10 +3,10 @@
 The runs are those of ``fpnotes.sweep.paper_configs("mnist")``, stored by
 :func:`fpnotes.sweep.sweep` and read back with :func:`fpnotes.sweep.load_results`.
 Everything here takes those records and returns numbers; the figures are drawn by
-:mod:`fpnotes.plotting.replication`.
+``fpnotes.plotting.replication``.
 
-Conventions
------------
+Conventions:
+
 * A run's *accuracy* is its test accuracy at the end of training: after update 352,
   or, for a run that stopped because it lost its fixed point, at its last evaluation
   before it stopped. Its *best* accuracy is the largest over its evaluations.
