@@ -299,6 +299,15 @@ SLIDER_JS = r"""
 """
 
 
+async def _screenshot_at(cdp, session, selector, block, path):
+    """Scroll the first element matching ``selector`` into view and save a screenshot."""
+    await cdp.send("Runtime.evaluate", session=session, expression=(
+        f"document.querySelector({selector!r}).scrollIntoView({{block: {block!r}}})"))
+    await asyncio.sleep(0.3)
+    shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
 async def move_sliders(cdp, session, count):
     """Move each precomputed slider by the keyboard, as a reader would: click its range
     input, press the right (or, at the end, left) arrow; report whether the frame changed."""
@@ -412,21 +421,11 @@ async def check_pages(browser_ws, base_url, pages, screenshots, mathjax_dir, tim
             out = Path(screenshots) / (Path(page).with_suffix(".png").name)
             out.write_bytes(base64.b64decode(shot["data"]))
             if info.get("sliders"):  # the first precomputed slider, after its move
-                await cdp.send("Runtime.evaluate", session=session, expression=(
-                    "document.querySelector('.fpnotes-slider')"
-                    ".scrollIntoView({block: 'center'})"))
-                await asyncio.sleep(0.3)
-                shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
-                out.with_name(f"{out.stem}-slider.png").write_bytes(
-                    base64.b64decode(shot["data"]))
+                await _screenshot_at(cdp, session, ".fpnotes-slider", "center",
+                                     out.with_name(f"{out.stem}-slider.png"))
             if info.get("exercises"):  # a second view: the first exercise and its solution
-                await cdp.send("Runtime.evaluate", session=session, expression=(
-                    "document.querySelector('div.exercise.admonition')"
-                    ".scrollIntoView({block: 'start'})"))
-                await asyncio.sleep(0.3)
-                shot = await cdp.send("Page.captureScreenshot", session=session, format="png")
-                out.with_name(f"{out.stem}-exercises.png").write_bytes(
-                    base64.b64decode(shot["data"]))
+                await _screenshot_at(cdp, session, "div.exercise.admonition", "start",
+                                     out.with_name(f"{out.stem}-exercises.png"))
         except (asyncio.TimeoutError, RuntimeError, ConnectionError) as exc:
             problems.append(f"page did not load/inspect within {timeout:.0f} s: {exc!r}")
         is_chapter = bool((m := CHAPTER.match(Path(page).name)) and int(m.group(1)) > 0)
