@@ -7,7 +7,8 @@ per chapter (``ch1.py``, ...); their public names are gathered here.
 """
 
 from .._autoload import collect
-from ._core import Verdict, compare_array, compare_scalar, report
+from ._core import Verdict, call_student, compare_array, compare_scalar, function_exercise, report
 
-__all__ = ["Verdict", "compare_array", "compare_scalar", "report"]
+__all__ = ["Verdict", "call_student", "compare_array", "compare_scalar", "function_exercise",
+           "report"]
 __all__ += collect(__name__, __path__, globals())

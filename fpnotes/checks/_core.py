@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["Verdict", "report", "compare_array", "compare_scalar", "as_answer_array",
-           "as_answer_number", "check_given"]
+           "as_answer_number", "check_given", "function_exercise", "call_student"]
 
 
 class Verdict:
@@ -154,3 +154,45 @@ def check_given(given, expected, name, what="the exercise asks for"):
         return (f"{name} is not the one {what} (check the seed, the size and the scale); "
                 "an answer for other data cannot be checked here")
     return None
+
+
+def function_exercise(hidden_seeds=(1, 2)):
+    """Mark a check that judges a student's *function* on problem data built from a seed.
+
+    Such a check has the signature ``check(func, *, seed=0)``: it builds the problem
+    from ``seed`` (the exercise's own seed is 0), calls ``func`` on it through
+    :func:`call_student` and judges the result. The notebook's check cell calls it with
+    the default seed; the Otter autograder's hidden tests call it again with each of
+    ``hidden_seeds``, so a function that only reproduces seed 0's numbers fails there.
+    """
+    seeds = tuple(int(s) for s in hidden_seeds)
+    if not seeds or 0 in seeds:
+        raise ValueError(f"hidden_seeds must be non-empty and exclude the public seed 0, "
+                         f"got {hidden_seeds!r}")
+
+    def mark(check):
+        check.hidden_seeds = seeds
+        return check
+
+    return mark
+
+
+def call_student(func, args, name="your function"):
+    """Call a student's function; returns ``(value, "")`` or ``(None, message)``.
+
+    A placeholder, a non-callable, an untouched stub (``NotImplementedError``) and any
+    exception raised inside the function become a "Not yet" message naming ``name``,
+    never a traceback in the check cell.
+    """
+    msg = _placeholder(func, name)
+    if msg:
+        return None, msg
+    if not callable(func):
+        return None, f"{name} should be a function, got {type(func).__name__}"
+    try:
+        with np.errstate(all="ignore"):
+            return func(*args), ""
+    except NotImplementedError:
+        return None, f"{name} still raises NotImplementedError: write its body"
+    except Exception as exc:  # noqa: BLE001 -- any bug in student code is reported, not raised
+        return None, f"{name} raised {type(exc).__name__}: {exc}"
