@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
 import fpnotes
+from fpnotes import checks
 from fpnotes.checks import ch5_metric_inverse, ch5_metric_length, ch5_slice_metric
 
 
@@ -41,3 +43,92 @@ def test_slice_metric():
     assert not ch5_slice_metric(np.eye(2), W, E1, E2)
     assert not ch5_slice_metric(g[0], W, E1, E2)
     assert not ch5_slice_metric(..., W, E1, E2)
+
+
+# ---------------------------------------------------------------- the steepest step (a function)
+
+def steepest_step(W, grad, eps):
+    P = np.eye(W.shape[0]) - W
+    direction = -P @ P.T @ grad @ P.T @ P
+    ADA = np.linalg.solve(P.T, np.linalg.solve(P, direction).T).T
+    return eps * direction / np.linalg.norm(ADA)
+
+
+def _last_line(capsys):
+    return capsys.readouterr().out.splitlines()[-1]
+
+
+def test_steepest_step_seed_0_is_the_exercise_data():
+    from fpnotes.checks.ch5 import _steepest_problem
+
+    task = fpnotes.linear_task(N=6, m=3, seed=4)
+    R = fpnotes.fixed_point(task.W0, task.X, task.f).r
+    grad = fpnotes.euclidean_gradient(task.W0, task.X, R,
+                                      fpnotes.squared_error(R, task.targets).delta, task.f)
+    W, g, eps = _steepest_problem(0)
+    np.testing.assert_array_equal(W, task.W0)
+    np.testing.assert_allclose(g, grad, rtol=1e-12)
+    assert eps == 0.05
+    # the reference is -eps M^-1(grad) scaled to metric length eps, via fpnotes' own metric
+    U = steepest_step(W, g, eps)
+    np.testing.assert_allclose(U, -fpnotes.metric_inverse(W, g) * eps / np.sqrt(
+        np.vdot(fpnotes.metric_inverse(W, g), g)), rtol=1e-10)
+    assert np.isclose(np.sqrt(np.vdot(U, fpnotes.metric(W, U))), eps, rtol=1e-12)
+    assert {_steepest_problem(s)[0].shape for s in (1, 2)} != {(6, 6)}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_steepest_step_reference_passes(capsys, seed):
+    assert checks.ch5_steepest_step(steepest_step, seed=seed)
+    assert capsys.readouterr().out == "Correct!\n"
+    assert checks.ch5_steepest_step.hidden_seeds == (1, 2)
+
+
+def test_steepest_step_hard_coded_seed_0_fails_elsewhere(capsys):
+    from fpnotes.checks.ch5 import _steepest_problem
+
+    U0 = steepest_step(*_steepest_problem(0))
+    assert checks.ch5_steepest_step(lambda W, grad, eps: U0)
+    for seed in (1, 2):
+        assert not checks.ch5_steepest_step(lambda W, grad, eps: U0, seed=seed)
+        assert f"seed {seed}" in _last_line(capsys)
+
+
+def test_steepest_step_wrong_answers_get_their_diagnosis(capsys):
+    assert not checks.ch5_steepest_step(lambda W, g, e: -steepest_step(W, g, e))
+    assert "wrong sign" in _last_line(capsys)
+    assert not checks.ch5_steepest_step(lambda W, g, e: steepest_step(W, g, e).T)
+    assert "transposed" in _last_line(capsys)
+    assert not checks.ch5_steepest_step(lambda W, g, e: 3 * steepest_step(W, g, e))
+    out = _last_line(capsys)
+    assert "wrong scale" in out and "metric length" in out
+    # normalized by the Euclidean length instead of the metric one: the scale is off
+    assert not checks.ch5_steepest_step(
+        lambda W, g, e: e * steepest_step(W, g, 1.0) / np.linalg.norm(steepest_step(W, g, 1.0)))
+    assert "wrong scale" in _last_line(capsys)
+    assert not checks.ch5_steepest_step(lambda W, g, e: -e * g / np.linalg.norm(g))
+    assert "Euclidean length (dW1)" in _last_line(capsys)
+
+    def metric_not_inverse(W, g, e):
+        D = -fpnotes.metric(W, g)
+        return e * D / np.linalg.norm(D)
+
+    assert not checks.ch5_steepest_step(metric_not_inverse)
+    assert "needs its inverse" in _last_line(capsys)
+
+
+def _stub(W, grad, eps):
+    raise NotImplementedError
+
+
+def _crash(W, grad, eps):
+    return np.linalg.solve(W[:2], grad)
+
+
+@pytest.mark.parametrize("func, words", [(_stub, "NotImplementedError"), (..., "placeholder"),
+                                         (_crash, "raised LinAlgError")])
+def test_steepest_step_unfinished_or_crashing_says_not_yet(capsys, func, words):
+    verdict = checks.ch5_steepest_step(func)
+    assert not verdict and isinstance(verdict, checks.Verdict)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and words in out
