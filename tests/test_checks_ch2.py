@@ -1,34 +1,110 @@
-"""Chapter 2 checks: judged on the exercise's own data, never on what the student built."""
+"""Chapter 2 checks: judged on the exercise's own data, never on what the student built.
+
+The linear-gradient exercise is a function exercise: its check calls the student's function
+on the data of a seed (0 in the chapter; 1 and 2 in the autograder's hidden tests).
+"""
 
 import numpy as np
+import pytest
 
 import fpnotes
 from fpnotes import checks
 
 
-def test_linear_gradient(capsys):
-    d = checks.ch2_exercise_data("linear-gradient")
-    W, X, Y = d["W2"], d["X2"], d["Y2"]
-    np.testing.assert_array_equal(W, fpnotes.random_weights(30, 0.6, np.random.default_rng(11)))
+def linear_gradient(W, X, Y):
     eye = np.eye(W.shape[0])
     R = np.linalg.solve(eye - W, X)
     U = np.linalg.solve(eye - W.T, 2 * (R - Y))
-    grad = U @ R.T / X.shape[1]
-    assert checks.ch2_linear_gradient(grad, W, X, Y)
-    assert checks.ch2_linear_gradient(grad)
-    assert not checks.ch2_linear_gradient(-grad, W, X, Y)
-    assert "sign" in capsys.readouterr().out.splitlines()[-1]
-    assert not checks.ch2_linear_gradient(grad.T, W, X, Y)
-    assert not checks.ch2_linear_gradient(grad / 2, W, X, Y)
-    assert "scale" in capsys.readouterr().out.splitlines()[-1]
-    assert not checks.ch2_linear_gradient(..., W, X, Y)
-    assert not checks.ch2_linear_gradient(grad + 0j, W, X, Y)
-    assert "complex" in capsys.readouterr().out.splitlines()[-1]
-    # the right gradient of the wrong problem (Y with another seed) is not correct
-    Y_bad = np.random.default_rng(14).standard_normal((30, 8))
-    U_bad = np.linalg.solve(eye - W.T, 2 * (R - Y_bad))
-    assert not checks.ch2_linear_gradient(U_bad @ R.T / 8, W, X, Y_bad)
-    assert "Y2 is not the one" in capsys.readouterr().out
+    return U @ R.T / X.shape[1]
+
+
+def last_line(capsys):
+    return capsys.readouterr().out.splitlines()[-1]
+
+
+def test_linear_gradient_data():
+    d = checks.ch2_exercise_data("linear-gradient")
+    W, X, Y = d["W2"], d["X2"], d["Y2"]
+    # seed 0 is the data the exercise states
+    np.testing.assert_array_equal(W, fpnotes.random_weights(30, 0.6, np.random.default_rng(11)))
+    np.testing.assert_array_equal(X, np.random.default_rng(12).standard_normal((30, 8)))
+    np.testing.assert_array_equal(Y, np.random.default_rng(13).standard_normal((30, 8)))
+    assert checks.ch2_linear_gradient.hidden_seeds == (1, 2)
+    shapes = [(checks.ch2_exercise_data("linear-gradient", s)["W2"].shape,
+               checks.ch2_exercise_data("linear-gradient", s)["Y2"].shape) for s in (0, 1, 2)]
+    assert shapes == [((30, 30), (30, 8)), ((35, 35), (35, 10)), ((40, 40), (40, 12))]
+    again = checks.ch2_exercise_data("linear-gradient", 1)
+    np.testing.assert_array_equal(again["W2"], checks.ch2_exercise_data("linear-gradient", 1)["W2"])
+    for s in (1, 2):     # stable networks, so the gradient exists
+        W_s = checks.ch2_exercise_data("linear-gradient", s)["W2"]
+        assert np.abs(np.linalg.eigvals(W_s)).max() < 0.9
+    with pytest.raises(ValueError, match="no seeds"):
+        checks.ch2_exercise_data("fd", seed=1)
+
+
+def test_linear_gradient_judges_the_function_on_every_seed(capsys):
+    for seed in (0, 1, 2):
+        assert checks.ch2_linear_gradient(linear_gradient, seed=seed)
+    assert checks.ch2_linear_gradient(linear_gradient)
+    assert last_line(capsys) == "Correct!"
+
+
+def test_linear_gradient_hard_coded_seed_0_fails_the_hidden_seeds(capsys):
+    d = checks.ch2_exercise_data("linear-gradient")
+    seed0 = linear_gradient(d["W2"], d["X2"], d["Y2"])
+
+    def hard_coded(W, X, Y):
+        return seed0
+
+    assert checks.ch2_linear_gradient(hard_coded)
+    for seed in checks.ch2_linear_gradient.hidden_seeds:
+        assert not checks.ch2_linear_gradient(hard_coded, seed=seed)
+        assert f"seed {seed}" in last_line(capsys)
+
+    def sized_30_by_8(W, X, Y):          # right formula, sizes of the exercise built in
+        eye = np.eye(30)
+        R = np.linalg.solve(eye - W, X)
+        return np.linalg.solve(eye - W.T, 2 * (R - Y)) @ R.T / 8
+
+    assert checks.ch2_linear_gradient(sized_30_by_8)
+    assert not checks.ch2_linear_gradient(sized_30_by_8, seed=1)
+    assert "raised ValueError" in last_line(capsys)
+
+
+def test_linear_gradient_says_what_is_wrong(capsys):
+    assert not checks.ch2_linear_gradient(lambda W, X, Y: -linear_gradient(W, X, Y))
+    assert "wrong sign" in last_line(capsys)
+    assert not checks.ch2_linear_gradient(lambda W, X, Y: linear_gradient(W, X, Y).T, seed=1)
+    assert "transposed" in last_line(capsys)
+    assert not checks.ch2_linear_gradient(lambda W, X, Y: linear_gradient(W, X, Y) / 2)
+    assert "scale" in last_line(capsys)
+    assert not checks.ch2_linear_gradient(lambda W, X, Y: linear_gradient(W, X, Y) + 0j)
+    assert "complex" in last_line(capsys)
+
+    def stub(W, X, Y):
+        """The gradient."""
+        raise NotImplementedError("Exercise ex-ch2-linear-gradient: write the body")
+
+    assert not checks.ch2_linear_gradient(stub)
+    assert last_line(capsys) == "Not yet: stub still raises NotImplementedError: write its body"
+    assert not checks.ch2_linear_gradient(...)
+    assert "placeholder" in last_line(capsys)
+    d = checks.ch2_exercise_data("linear-gradient")
+    assert not checks.ch2_linear_gradient(linear_gradient(d["W2"], d["X2"], d["Y2"]))
+    assert "should be a function, got ndarray" in last_line(capsys)
+    assert not checks.ch2_linear_gradient(lambda W, X: W)
+    assert "raised TypeError" in last_line(capsys)
+
+
+def test_linear_gradient_gets_copies():
+    def in_place(W, X, Y):
+        grad = linear_gradient(W, X, Y)
+        W[:] = 0
+        Y *= 2
+        return grad
+
+    assert checks.ch2_linear_gradient(in_place)
+    assert checks.ch2_linear_gradient(linear_gradient)
 
 
 def test_weight_derivative():

@@ -1,7 +1,9 @@
 """Checks of Chapter 2's exercises (implicit differentiation, adjoints, finite differences).
 
-Each check builds the exercise's problem data itself, from the seeds the exercise gives,
-and compares any data the student passes in with it before judging the answer.
+Each check builds the exercise's problem data itself, from the seeds the exercise gives.
+An answer check compares any data the student passes in with it before judging the
+answer; the function exercise (``ch2_linear_gradient``) calls the student's function on
+the data of a seed (0 in the chapter, others in the autograder's hidden tests).
 """
 
 from __future__ import annotations
@@ -12,18 +14,30 @@ from ..gradients import adjoint, euclidean_gradient
 from ..losses import squared_error
 from ..solvers import fixed_point
 from ..tasks import random_weights
-from ._core import check_given, compare_array, compare_scalar, report
+from ._core import (
+    call_student,
+    check_given,
+    compare_array,
+    compare_scalar,
+    function_exercise,
+    report,
+)
 
 __all__ = ["ch2_linear_gradient", "ch2_weight_derivative", "ch2_adjoint",
            "ch2_exercise_data"]
 
 
-def ch2_exercise_data(exercise):
+def ch2_exercise_data(exercise, seed=0):
     """The problem data of a Chapter 2 exercise, built from the seeds the exercise states.
 
     Parameters
     ----------
     exercise : {"linear-gradient", "fd", "rbp"}
+    seed : int, optional
+        For ``"linear-gradient"`` (a function exercise) only: 0 is the exercise's network
+        (N = 30 neurons, m = 8 patterns, from the seeds 11, 12, 13 the exercise states);
+        any other seed gives another network of another size (N = 30 + 5 seed,
+        m = 8 + 2 seed), on which the autograder's hidden tests call the student's function.
 
     Returns
     -------
@@ -32,10 +46,19 @@ def ch2_exercise_data(exercise):
         backpropagation exercise, the chapter's ``{"W", "G", "delta"}`` (``fp.gains``
         and ``out.delta`` of its BPTT section).
     """
+    seed = int(seed)
+    if seed and exercise != "linear-gradient":
+        raise ValueError(f"exercise {exercise!r} has no seeds other than 0, got {seed}")
     if exercise == "linear-gradient":
-        return {"W2": random_weights(30, 0.6, np.random.default_rng(11)),
-                "X2": np.random.default_rng(12).standard_normal((30, 8)),
-                "Y2": np.random.default_rng(13).standard_normal((30, 8))}
+        if seed == 0:
+            return {"W2": random_weights(30, 0.6, np.random.default_rng(11)),
+                    "X2": np.random.default_rng(12).standard_normal((30, 8)),
+                    "Y2": np.random.default_rng(13).standard_normal((30, 8))}
+        # other sizes too, so that a function written for 30 x 8 arrays only fails here
+        N, m = 30 + 5 * seed, 8 + 2 * seed
+        rng = np.random.default_rng([11, seed])
+        return {"W2": random_weights(N, 0.6, rng), "X2": rng.standard_normal((N, m)),
+                "Y2": rng.standard_normal((N, m))}
     if exercise == "fd":
         return {"W3": random_weights(20, 0.7, np.random.default_rng(21)),
                 "X3": np.random.default_rng(22).standard_normal((20, 4)),
@@ -65,19 +88,32 @@ def _reference_gradient(W, X, Y, f):
     return euclidean_gradient(W, X, fp.r, squared_error(fp.r, Y).delta, f)
 
 
-def ch2_linear_gradient(answer, W=None, X=None, Y=None):
-    """grad_W J for the linear network r = (I - W)^{-1} x and J = (1/m) sum ||r - y||^2.
+@function_exercise(hidden_seeds=(1, 2))
+def ch2_linear_gradient(func, *, seed=0):
+    """Judge ``func(W, X, Y)``: grad_W L of the linear network on the problem of ``seed``.
 
-    ``W``, ``X``, ``Y`` (optional) are the student's ``W2``, ``X2``, ``Y2``; they must be
-    the exercise's (seeds 11, 12, 13).
+    The network is r = (I - W)^{-1} x with L = (1/m) sum_i ||r_i - y_i||^2 over the m
+    columns of ``X`` and ``Y``; the data are ``ch2_exercise_data("linear-gradient", seed)``
+    (seed 0 is the exercise's; the Otter autograder's hidden tests use seeds 1 and 2,
+    networks of other sizes). ``func`` gets copies, so changing its inputs in place does
+    not change what it is judged against.
     """
-    d = ch2_exercise_data("linear-gradient")
-    msg = _given_ok([(W, d["W2"], "W2"), (X, d["X2"], "X2"), (Y, d["Y2"], "Y2")])
+    d = ch2_exercise_data("linear-gradient", seed)
+    W, X, Y = d["W2"], d["X2"], d["Y2"]
+    name = getattr(func, "__name__", "")
+    name = name if name.isidentifier() else "your function"
+    answer, msg = call_student(func, (W.copy(), X.copy(), Y.copy()), name)
     if msg:
-        return report(False, msg)
-    ok, msg = compare_array(answer, _reference_gradient(d["W2"], d["X2"], d["Y2"], "linear"),
-                            "the gradient", rtol=1e-6, atol=1e-12)
-    return report(ok, msg)
+        if not callable(func) or "NotImplementedError" in msg:
+            return report(False, msg)
+    else:
+        ok, msg = compare_array(answer, _reference_gradient(W, X, Y, "linear"),
+                                "the gradient it returns", rtol=1e-6, atol=1e-12)
+        if ok:
+            return report(True, "")
+    # which data it failed on: for a hidden seed this is what the grader's output shows
+    where = "the exercise's network" if seed == 0 else f"the network of seed {seed}"
+    return report(False, f"{msg.rstrip()} (on {where}: N = {W.shape[0]}, m = {X.shape[1]})")
 
 
 def ch2_weight_derivative(answer, W=None, X=None, Y=None, i=3, j=7):
