@@ -16,7 +16,8 @@ notebook of the book with exercises (``NN_*.ipynb`` and ``appendix_*.ipynb``) gi
 
 The output folder must not be the source folder, and existing files in it are only
 replaced with ``--force``. ``python -m fpnotes.assignments grade AUTOGRADER.zip SUB...
---csv grades.csv`` grades submissions with ``otter run`` (no Docker) into one CSV.
+--csv grades.csv`` grades submissions with ``otter run`` (no Docker) into one CSV
+(``--results DIR`` keeps Otter's ``results.json`` of each, with every test's output).
 
 The exercise cell convention the chapters follow::
 
@@ -28,9 +29,14 @@ The exercise cell convention the chapters follow::
 
 In a solution cell, the lines above a ``# solution`` comment line are the exercise's
 setup (the problem data the exercise tells the student to build): they are kept in the
-stub. The stub then assigns ``...`` to the answer variables only (the names the solution
-assigns that its check cell uses) and raises ``NotImplementedError``; the check cells
-then print "Not yet: ..." rather than raising.
+stub. The answers are the names the solution binds that its check cell uses. The stub
+assigns ``...`` to each answer variable and then raises ``NotImplementedError``; an
+answer that is a function the solution defines (a *function exercise*, whose check is
+marked with ``fpnotes.checks.function_exercise``) keeps its ``def`` line and docstring,
+with the body ``raise NotImplementedError(...)``. Either way the check cells then print
+"Not yet: ..." rather than raising. In the Otter master, a function exercise's hidden
+tests call its check on the student's function once per hidden seed, so that a function
+which only reproduces the public seed's numbers loses the question's point.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import argparse
 import ast
 import copy
 import csv
+import itertools
 import json
 import os
 import re
@@ -251,27 +258,50 @@ def split_setup(source):
     return "", source
 
 
-def make_stub(source, label, answers=None):
-    """The student stub for one solution cell.
+def _function_defs(solution):
+    """The top-level ``def`` statements of a solution, by name (the last one of a name wins)."""
+    tree = ast.parse("\n".join(_code_lines(solution)))
+    return {node.name: node for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
-    Parameters
-    ----------
-    source : str
-        The solution cell's source (setup lines, ``# solution``, the solution).
-    label : str
-        The exercise label (e.g. ``"ex-ch1-iterate"``), quoted in the error message.
-    answers : list of str, optional
-        The answer variables the exercise asks for; by default every name the solution
-        assigns. Names the solution does not assign are an error.
 
-    Returns
-    -------
-    str
-        The setup lines, then one ``name = ...  # your code here`` line per answer, then
-        ``raise NotImplementedError("Exercise <label>: replace the ... above")``.
+def _cut(line, col):
+    """``line`` up to the AST column ``col`` (a UTF-8 byte offset, not a character index)."""
+    return line.encode("utf-8")[:col].decode("utf-8", errors="ignore")
+
+
+def _function_stub(solution, node, label):
+    """A function's stub: its decorators, ``def`` line(s) and docstring, then a raise.
+
+    The lines are copied verbatim from ``solution``, so the student gets the solution's own
+    signature and docstring; comments between the signature and the body go with the body,
+    since they may describe the solution.
     """
-    if not isinstance(label, str):
-        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    lines = solution.split("\n")
+    first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    body = node.body[0]
+    start = body.lineno - 1
+    prefix = _cut(lines[start], body.col_offset)
+    one_line = prefix.rstrip().endswith(":")       # def f(x): return x
+    if one_line:
+        head = lines[first:start] + [prefix.rstrip()]
+        indent = " " * (node.col_offset + 4)
+    else:
+        head = lines[first:start]
+        while head and (not head[-1].strip() or head[-1].lstrip().startswith("#")):
+            head.pop()
+        indent = prefix
+    if isinstance(body, ast.Expr) and isinstance(body.value, ast.Constant) \
+            and isinstance(body.value.value, str):
+        doc = ast.get_source_segment(solution, body).split("\n")
+        head += [indent + doc[0]] + doc[1:]
+    head.append(f'{indent}raise NotImplementedError("Exercise {label}: write the body of '
+                f'{node.name}")')
+    return "\n".join(head)
+
+
+def _stub_lines(source, label, answers):
+    """(setup, answer stubs, whether a final raise is due) of one solution cell."""
     setup, solution = split_setup(source)
     assigned = assigned_names(solution)
     if answers is None:
@@ -281,10 +311,55 @@ def make_stub(source, label, answers=None):
         raise ValueError(f"exercise {label}: the solution never assigns {unknown}")
     if not answers:
         raise ValueError(f"exercise {label}: the solution assigns no answer variable")
-    lines = [setup] if setup else []
-    lines += [f"{name} = ...  # your code here" for name in answers]
-    lines.append(f'raise NotImplementedError("Exercise {label}: replace the ... above")')
-    return "\n".join(lines)
+    defs = _function_defs(solution)
+    stubs = [_function_stub(solution, defs[name], label) if name in defs
+             else f"{name} = ...  # your code here" for name in answers]
+    return setup, stubs, any(name not in defs for name in answers)
+
+
+def make_stub(source, label, answers=None):
+    """The student stub for one solution cell.
+
+    Parameters
+    ----------
+    source : str
+        The solution cell's source (setup lines, ``# solution``, the solution).
+    label : str
+        The exercise label (e.g. ``"ex-ch1-iterate"``), quoted in the error messages.
+    answers : list of str, optional
+        The answers the exercise asks for; by default every name the solution assigns.
+        Names the solution does not assign are an error.
+
+    Returns
+    -------
+    str
+        The setup lines, then one stub per answer in order: for a function the solution
+        defines at top level, its decorators, ``def`` line(s) and docstring verbatim and
+        the body ``raise NotImplementedError("Exercise <label>: write the body of
+        <name>")``; for any other name ``name = ...  # your code here``. When any answer
+        is such a variable, a last line ``raise NotImplementedError("Exercise <label>:
+        replace the ... above")`` stops the cell. A cell of functions only runs without
+        error: their stubs raise when called, which the check cell reports as "Not yet".
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    setup, stubs, variables = _stub_lines(source, label, answers)
+    blocks = ([setup] if setup else []) + stubs
+    if variables:
+        blocks.append(f'raise NotImplementedError("Exercise {label}: replace the ... above")')
+    return _join_blocks(blocks)
+
+
+def _is_def(block):
+    return block.lstrip().startswith(("def ", "async def ", "@"))
+
+
+def _join_blocks(blocks):
+    """Join code blocks by newlines, with two blank lines around a function (PEP 8)."""
+    out = blocks[:1]
+    for prev, block in itertools.pairwise(blocks):
+        out.append(("\n\n\n" if _is_def(prev) or _is_def(block) else "\n") + block)
+    return "".join(out)
 
 
 def _new_id(base, suffix, used):
@@ -402,7 +477,8 @@ def _parse(nb, name):
 HEADER = """\
 **Student version of `{name}`.** Generated from the book by `python -m fpnotes.assignments`;
 the solutions have been removed. In each exercise, replace every `...` with your own code,
-delete the `raise NotImplementedError(...)` line, and run the check cell below it: it prints
+delete the `raise NotImplementedError(...)` line (in an exercise that asks for a function,
+replace that line inside the function by its body), and run the check cell below it: it prints
 `Correct!` or says what is still wrong. Write your answers to the written exercises in the
 cells marked *Your answer*."""
 
@@ -476,8 +552,10 @@ def make_student_notebook(nb, name="this chapter"):
 OTTER_HEADER = """\
 **Assignment `{name}`.** Generated from the book by `python -m fpnotes.assignments`. In each
 question, replace every `...` with your own code and run the `grader.check` cell below it;
-the check cells of the book stay too and say what is still wrong. Keep this notebook's file
-name and the `tests` folder next to it."""
+the check cells of the book stay too and say what is still wrong. Where a question asks for a
+function, replace its `raise NotImplementedError(...)` line by the function's body: when the
+assignment is graded, the function is also called on data other than the exercise's. Keep this
+notebook's file name (its tests are stored in it)."""
 
 
 def question_name(label):
@@ -522,20 +600,69 @@ def _own_data_call(fname, call):
     return f"fpnotes.checks.{fname}({ast.unparse(call.args[0])})"
 
 
+def _hidden_seeds(fname):
+    """The hidden seeds of a function exercise's check (see ``function_exercise``), or ()."""
+    import fpnotes.checks as checks
+
+    return tuple(getattr(getattr(checks, fname), "hidden_seeds", None) or ())
+
+
+def _seed_call(fname, call, seed):
+    """A function exercise's check call with ``seed=seed`` (any ``seed`` it had replaced)."""
+    if not call.args:
+        raise ValueError(f"the check cell calls fpnotes.checks.{fname} without the student's "
+                         "function as its first argument")
+    args = [ast.unparse(a) for a in call.args]
+    args += [ast.unparse(k) for k in call.keywords if k.arg != "seed"]
+    return f"fpnotes.checks.{fname}({', '.join(args + [f'seed={seed}'])})"
+
+
+def _all(calls):
+    return "all([" + ", ".join(f"bool({c})" for c in calls) + "])"
+
+
 def _test_sources(ex):
-    """(public, hidden) test cell sources of an exercise, or None without a check cell."""
+    """Test cell sources of an exercise: ``(public, [hidden, ...], seeds)``, or None.
+
+    None when there is no check cell calling ``fpnotes.checks``. The public test is the check
+    cell's calls. An answer check's hidden test calls it with the answer alone (so with the
+    problem data the check builds itself) where its other arguments are optional, else
+    repeats the public test. A function exercise's check (one with ``hidden_seeds``) gets one
+    hidden test per hidden seed, calling it on the student's function with ``seed=s``;
+    ``seeds`` lists those seeds (empty for an exercise of answer checks only).
+    """
     if ex.check is None:
         return None
     pre, calls = _check_calls(_source(ex.check))
     if not calls:
         return None
-    public = pre + ["all([" + ", ".join(f"bool({c})" for _, c, _ in calls) + "])"]
-    own = [_own_data_call(f, node) for f, _, node in calls]
-    if all(own):
-        hidden = ["all([" + ", ".join(f"bool({c})" for c in own) + "])"]
-    else:
-        hidden = public
-    return "\n".join(public), "# HIDDEN\n" + "\n".join(hidden)
+    public = pre + [_all(c for _, c, _ in calls)]
+    answer = [(f, c, node) for f, c, node in calls if not _hidden_seeds(f)]
+    function = [(f, node) for f, _, node in calls if _hidden_seeds(f)]
+    hidden = []
+    if answer:
+        own = [_own_data_call(f, node) for f, _, node in answer]
+        hidden.append([_all(own)] if all(own) else pre + [_all(c for _, c, _ in answer)])
+    seeds = sorted({s for f, _ in function for s in _hidden_seeds(f)})
+    pre_names = set(assigned_names("\n".join(pre))) if pre else set()
+    for seed in seeds:
+        here = [(f, node) for f, node in function if seed in _hidden_seeds(f)]
+        uses_pre = any(set(loaded_names(ast.unparse(node))) & pre_names for _, node in here)
+        hidden.append((pre if uses_pre else []) + [_all(_seed_call(f, node, seed)
+                                                        for f, node in here)])
+    return ("\n".join(public), ["# HIDDEN\n" + "\n".join(h) for h in hidden], seeds)
+
+
+def _prompt_string(prompt, label):
+    """The master's prompt block: the prompt inside a raw string Otter strips off.
+
+    The quotes are chosen so that a docstring in the prompt does not close the string.
+    """
+    for quote in ('"""', "'''"):
+        if quote not in prompt:
+            return [f"r{quote} # BEGIN PROMPT", prompt, f"{quote}; # END PROMPT"]
+    raise ValueError(f"exercise {label}: the stub uses both kinds of triple quotes, so it "
+                     "cannot be embedded in the Otter master; use one kind only")
 
 
 def _config_text(stem, requirements):
@@ -551,10 +678,15 @@ def make_otter_master(nb, name, requirements=None):
     """The Otter master notebook (v1 format) of a chapter: one question per exercise.
 
     Each computational exercise with a check cell becomes a question worth one point,
-    with the solution (setup lines outside the solution block, so students keep them),
-    a public test that calls the check cell's ``fpnotes.checks`` functions and a hidden
-    test that calls them with the problem data the check builds itself. The check cell
-    stays after the question, and written exercises get an answer cell.
+    with the solution (setup lines outside the solution block, so students keep them;
+    the prompt is the student stub's answer lines) and a public test that calls the check
+    cell's ``fpnotes.checks`` functions. The hidden tests: for an answer check, a call
+    with the answer alone, so with the problem data the check builds itself (or the
+    public call again when the check needs more arguments); for a function exercise
+    (a check with ``hidden_seeds``), one test per hidden seed calling the check on the
+    student's function with ``seed=s``, and the question is all-or-nothing, so passing
+    the public seed alone earns nothing. The check cell stays after the question, and
+    written exercises get an answer cell.
 
     Parameters
     ----------
@@ -589,17 +721,21 @@ def make_otter_master(nb, name, requirements=None):
             raise ValueError(f"{name}: exercise {obj.label} has no check cell calling "
                              "fpnotes.checks, so Otter cannot grade it")
         setup, solution = split_setup(_source(obj.solution))
-        prompt = "\n".join(f"{a} = ...  # your code here" for a in obj.answers)
+        prompt = _join_blocks(_stub_lines(_source(obj.solution), obj.label, obj.answers)[1])
+        if setup and _is_def(prompt):   # so that the student's cell reads as the stub
+            setup += "\n\n"
         code = "\n".join(([setup] if setup else []) + [
             "# BEGIN SOLUTION NO PROMPT", solution, "# END SOLUTION",
-            '""" # BEGIN PROMPT', prompt, '"""; # END PROMPT'])
+            *_prompt_string(prompt, obj.label)])
         sol = nbformat.v4.new_code_cell(code)
         sol["id"] = _new_id(obj.solution.get("id") or "cell", "otter", used)
-        public, hidden = tests
-        cells += [_raw(f"# BEGIN QUESTION\nname: {question_name(obj.label)}\npoints: 1"),
-                  _raw("# BEGIN SOLUTION"), sol, _raw("# END SOLUTION"),
+        public, hidden, seeds = tests
+        config = f"# BEGIN QUESTION\nname: {question_name(obj.label)}\npoints: 1"
+        if seeds:       # passing the public seed alone must not earn part of the point
+            config += "\nall_or_nothing: true"
+        cells += [_raw(config), _raw("# BEGIN SOLUTION"), sol, _raw("# END SOLUTION"),
                   _raw("# BEGIN TESTS"), nbformat.v4.new_code_cell(public),
-                  nbformat.v4.new_code_cell(hidden), _raw("# END TESTS"),
+                  *[nbformat.v4.new_code_cell(h) for h in hidden], _raw("# END TESTS"),
                   _raw("# END QUESTION")]
         questions += 1
     if not questions:
@@ -865,8 +1001,12 @@ def _cli(argv=None):
         parser.add_argument("--csv", default="grades.csv")
         parser.add_argument("--jobs", type=int, default=1,
                             help="submissions graded at the same time")
+        parser.add_argument("--results", metavar="DIR",
+                            help="keep each submission's Otter results.json (every test's "
+                                 "output, hidden ones included) in DIR/NNN-<name>/")
         args = parser.parse_args(argv[1:])
-        rows = grade_submissions(args.autograder, args.submissions, args.csv, jobs=args.jobs)
+        rows = grade_submissions(args.autograder, args.submissions, args.csv,
+                                 workdir=args.results, jobs=args.jobs)
         for row in rows:
             print(f"{row['file']}: {row['total']:g} / {row['possible']:g}")
         print(f"wrote {args.csv}")

@@ -39,6 +39,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "assignment_fixture.ipynb"
 CHAPTERS = chapter_notebooks(ROOT / "book")
 STUB_RAISE = re.compile(
     r'^raise NotImplementedError\("Exercise [\w.-]+: replace the \.\.\. above"\)$')
+FUNCTION_RAISE = re.compile(r"^raise NotImplementedError\('Exercise [\w.-]+: write the body of ")
 
 
 def src(cell):
@@ -99,6 +100,43 @@ def check_names(source):
     return names
 
 
+def stubbed_names(stub, solution):
+    """The answers a stub (without its setup lines) names, after checking its form.
+
+    A variable stub is ``name = ...  # your code here`` and the stub then ends with the
+    ``raise NotImplementedError`` line; a function stub is the solution's own ``def``
+    (same arguments, decorators and docstring) whose body only raises
+    ``NotImplementedError("Exercise <label>: write the body of <name>")``.
+    """
+    defs = {n.name: n for n in ast.parse(solution).body if isinstance(n, ast.FunctionDef)}
+    body = ast.parse(stub).body
+    names, variables = [], False
+    for k, node in enumerate(body):
+        if isinstance(node, ast.FunctionDef):
+            original = defs[node.name]
+            assert ast.dump(node.args) == ast.dump(original.args), node.name
+            assert [ast.dump(d) for d in node.decorator_list] == [
+                ast.dump(d) for d in original.decorator_list]
+            assert ast.get_docstring(node) == ast.get_docstring(original), node.name
+            raise_stmt = node.body[-1]
+            assert len(node.body) == 1 + (ast.get_docstring(node) is not None)
+            assert isinstance(raise_stmt, ast.Raise)
+            assert FUNCTION_RAISE.match(ast.unparse(raise_stmt)), ast.unparse(raise_stmt)
+            assert ast.unparse(raise_stmt).endswith(f"write the body of {node.name}')")
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            (target,) = node.targets
+            assert isinstance(node.value, ast.Constant) and node.value.value is Ellipsis
+            assert f"{target.id} = ...  # your code here" in stub.splitlines()
+            names.append(target.id)
+            variables = True
+        else:
+            assert k == len(body) - 1 and variables, f"unexpected statement in a stub: {node}"
+    if variables:
+        assert STUB_RAISE.match(stub.splitlines()[-1]), stub.splitlines()[-1]
+    return names
+
+
 def assert_student_version(book_nb, student):
     """The static guarantees, shared by the fixture and every real chapter."""
     nbformat.validate(student)
@@ -138,12 +176,10 @@ def assert_student_version(book_nb, student):
     assert len(stubs) == len(solutions)
     for stub, solution in zip(stubs, solutions, strict=True):
         lines = src(stub).splitlines()
-        assert STUB_RAISE.match(lines[-1]), lines[-1]
         setup, answer_part = split_setup(src(solution))
         n_setup = len(setup.splitlines()) if setup else 0
         assert lines[:n_setup] == (setup.splitlines() if setup else [])   # setup kept
-        answers = [ln.split(" = ...", 1)[0] for ln in lines[n_setup:-1]]
-        assert lines[n_setup:-1] == [f"{n} = ...  # your code here" for n in answers]
+        answers = stubbed_names("\n".join(lines[n_setup:]), answer_part)
         assert answers and set(answers) <= set(assigned_names(answer_part))
     # every check cell after a solution is still there, after its stub, in order
     position = -1
@@ -368,6 +404,140 @@ def test_otter_master_structure(fixture_nb):
     assert make_otter_master(plain, "00.ipynb") is None
 
 
+# ---------------------------------------------------------------- function exercises
+
+FUNCTION_SOLUTION = '''W_try = np.eye(3) / 2
+# solution
+def helper(A):
+    return A
+
+
+def linear_gradient(W, X, Y):
+    """Gradient of the linear network's squared error.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+    """
+    # SECRET-FUNCTION-COMMENT: two solves
+    eye = np.eye(W.shape[0])
+    R = np.linalg.solve(eye - W, X)
+    U = np.linalg.solve(eye - W.T, 2 * (R - Y))
+    return helper(U @ R.T / X.shape[1])
+
+
+R_try = linear_gradient(W_try, np.ones((3, 2)), np.zeros((3, 2)))'''
+
+
+def function_exercise_nb(check="fpnotes.checks.ch2_linear_gradient(linear_gradient)"):
+    """A notebook with one function exercise, checked by a real function-exercise check."""
+    cells = [nbformat.v4.new_code_cell("import numpy as np\n\nimport fpnotes.checks"),
+             nbformat.v4.new_markdown_cell(
+                 "```{exercise} Gradient\n:label: ex-fn-grad\n\nWrite `linear_gradient`.\n```"),
+             nbformat.v4.new_markdown_cell("```{solution-start} ex-fn-grad\n:class: dropdown\n```"),
+             nbformat.v4.new_code_cell(FUNCTION_SOLUTION),
+             nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
+             nbformat.v4.new_code_cell(check)]
+    cells[3].metadata["tags"] = [SOLUTION_TAG]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_function_stub_keeps_signature_and_docstring():
+    stub = make_stub(FUNCTION_SOLUTION, "ex-fn-grad", ["linear_gradient"])
+    assert stub == '''W_try = np.eye(3) / 2
+
+
+def linear_gradient(W, X, Y):
+    """Gradient of the linear network's squared error.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+    """
+    raise NotImplementedError("Exercise ex-fn-grad: write the body of linear_gradient")'''
+    assert stubbed_names(stub.split("\n", 1)[1], split_setup(FUNCTION_SOLUTION)[1]) == [
+        "linear_gradient"]
+    # with a variable answer too, the cell stops after naming it
+    both = make_stub(FUNCTION_SOLUTION, "ex-fn-grad", ["linear_gradient", "R_try"])
+    assert both.endswith('R_try = ...  # your code here\n'
+                         'raise NotImplementedError("Exercise ex-fn-grad: replace the ... above")')
+    # one-line, decorated and docstring-less definitions
+    odd = ("# solution\n@staticmethod\ndef g(x): return x  # secret\n\n"
+           "def h(\n    x,\n):\n    # secret\n    return x\n"
+           'def k(x): """Doc, λ."""; return x')
+    assert make_stub(odd, "ex-b", ["g", "h", "k"]) == "\n".join([
+        "@staticmethod", "def g(x):",
+        '    raise NotImplementedError("Exercise ex-b: write the body of g")', "", "",
+        "def h(", "    x,", "):",
+        '    raise NotImplementedError("Exercise ex-b: write the body of h")', "", "",
+        "def k(x):", '    """Doc, λ."""',
+        '    raise NotImplementedError("Exercise ex-b: write the body of k")'])
+
+
+def test_function_exercise_student_version_runs_and_says_not_yet(tmp_path):
+    nb = function_exercise_nb()
+    student = make_student_notebook(nb, name="03_fn.ipynb")
+    assert_student_version(nb, student)
+    text = nbformat.writes(student)
+    for secret in ("SECRET-FUNCTION-COMMENT", "np.linalg.solve", "def helper", "R_try"):
+        assert secret not in text
+    errors = execute(student, tmp_path)
+    assert errors == []          # a cell of function stubs defines them without raising
+    printed = "".join(o.get("text", "") for o in student["cells"][-1]["outputs"])
+    assert printed == ("Not yet: linear_gradient still raises NotImplementedError: write its "
+                       "body\n")
+
+
+def test_function_exercise_otter_master_tests_the_hidden_seeds():
+    master = make_otter_master(function_exercise_nb(), "03_fn.ipynb")
+    raws = [src(c) for c in master["cells"] if c["cell_type"] == "raw"]
+    (config,) = [r for r in raws if r.startswith("# BEGIN QUESTION")]
+    assert config.splitlines() == ["# BEGIN QUESTION", "name: fn_grad", "points: 1",
+                                   "all_or_nothing: true"]
+    start = next(i for i, c in enumerate(master["cells"]) if src(c) == "# BEGIN TESTS")
+    end = next(i for i, c in enumerate(master["cells"]) if src(c) == "# END TESTS")
+    tests = [src(c) for c in master["cells"][start + 1:end]]
+    assert tests == [
+        "all([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient))])",
+        "# HIDDEN\nall([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=1))])",
+        "# HIDDEN\nall([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=2))])"]
+    (solution,) = [src(c) for c in master["cells"] if "# BEGIN SOLUTION NO PROMPT" in src(c)]
+    ast.parse(solution)          # the docstring of the prompt does not end its string
+    assert "r''' # BEGIN PROMPT" in solution and solution.endswith("'''; # END PROMPT")
+    # what otter assign gives the student: the setup, then the prompt (the function stub)
+    solutions = pytest.importorskip("otter.assign.solutions")
+    student = "\n".join(solutions.replace_solutions(solution.split("\n"), "python"))
+    assert student.strip() == make_stub(FUNCTION_SOLUTION, "ex-fn-grad", ["linear_gradient"])
+    # the seeds are the check's own, and an explicit seed in the check cell is replaced
+    master = make_otter_master(function_exercise_nb(
+        "fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=0)"), "03_fn.ipynb")
+    hidden = [src(c) for c in master["cells"] if src(c).startswith("# HIDDEN")]
+    assert [h.split("seed=")[1] for h in hidden] == [
+        f"{s}))])" for s in fpnotes.checks.ch2_linear_gradient.hidden_seeds]
+
+
+def test_answer_and_function_checks_in_one_check_cell():
+    check = ("g = linear_gradient\n"
+             "fpnotes.checks.ch2_linear_gradient(g)\n"
+             "fpnotes.checks.report(*fpnotes.checks.compare_scalar(R_try.sum(), 1.0))")
+    master = make_otter_master(function_exercise_nb(check), "03_fn.ipynb")
+    tests = [src(c) for c in master["cells"] if "bool(fpnotes.checks." in src(c)]
+    assert tests[0] == ("g = linear_gradient\nall([bool(fpnotes.checks.ch2_linear_gradient(g)), "
+                        "bool(fpnotes.checks.report(*fpnotes.checks.compare_scalar(R_try.sum(), "
+                        "1.0)))])")
+    # the answer check again (it needs its arguments), then the function on each hidden seed,
+    # with the check cell's own statements where the call needs them
+    assert tests[1:] == [
+        "# HIDDEN\ng = linear_gradient\nall([bool(fpnotes.checks.report("
+        "*fpnotes.checks.compare_scalar(R_try.sum(), 1.0)))])",
+        "# HIDDEN\ng = linear_gradient\nall([bool(fpnotes.checks.ch2_linear_gradient(g, seed=1))])",
+        "# HIDDEN\ng = linear_gradient\nall([bool(fpnotes.checks.ch2_linear_gradient(g, seed=2))])"]
+    (stub,) = [c for c in make_student_notebook(function_exercise_nb(check))["cells"]
+               if STUB_TAG in tags(c)]
+    assert stubbed_names(src(stub).split("\n", 1)[1], split_setup(FUNCTION_SOLUTION)[1]) == [
+        "linear_gradient", "R_try"]
+
+
 # ---------------------------------------------------------------- the real chapters
 
 
@@ -390,6 +560,8 @@ def test_chapter_student_version(path):
     for stub in (c for c in student["cells"] if STUB_TAG in tags(c)):
         stubbed = [ln.split(" = ...", 1)[0] for ln in src(stub).splitlines()
                    if ln.endswith(" = ...  # your code here")]
+        stubbed += [n.name for n in ast.parse(src(stub)).body if isinstance(n, ast.FunctionDef)
+                    and "write the body of" in ast.unparse(n.body[-1])]
         assert set(stubbed) <= read, stubbed
     if blocks:
         assert make_otter_master(book_nb, path.name) is not None
