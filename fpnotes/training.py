@@ -57,7 +57,8 @@ class TrainResult(Result):
 
 def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", readout=None,
           batch_size=None, seed=0, compare=None, eig_every=0, X_test=None, targets_test=None,
-          eval_every=0, solver=None, require_stable=False, progress=False):
+          eval_every=0, solver=None, require_stable=False, stability_sample=None,
+          progress=False):
     """Train W with a learning rule on losses at fixed points.
 
     Parameters
@@ -77,7 +78,8 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     readout : array_like, shape (K, N), optional
     batch_size : int, optional
         Minibatch size (sampled without replacement, reshuffled each epoch with
-        ``seed``); full batch when None, with warm-started fixed-point solves.
+        ``seed``); full batch when None. Every fixed-point solve starts from the
+        pattern's last fixed point (warm start), zeros for a pattern not yet seen.
     compare : str, optional
         Another rule: record the angle between its step and this rule's (costs
         one more step computation per iteration).
@@ -97,6 +99,10 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         model of a response. Checked every ``eig_every`` iterations (every
         iteration when ``eig_every`` is 0); a certificate proves most patterns
         stable cheaply, the others need a dense eigendecomposition.
+    stability_sample : int, optional
+        Judge the stability of this many patterns of the batch at each check (a
+        seeded sample, see :func:`fpnotes.stability.stability_criterion`); all of
+        them when None. The exact test costs more than a training step at N = 300.
     progress : bool
         Show a progress bar while training: tqdm on stderr in a terminal, an HTML bar
         in Jupyter. Either is removed when the run ends, so no stale bar is left in a
@@ -134,6 +140,7 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     solver = {"tol": 1e-10, **check_solver_options(solver)}
     eig_every = check_int(eig_every, "eig_every")
     eval_every = check_int(eval_every, "eval_every")
+    stability_sample = check_int(stability_sample, "stability_sample", minimum=1, optional=True)
     _check_inputs(W.shape[0], X, targets, f, rule, compare, loss_fn, readout)
     if (X_test is None) != (targets_test is None):
         raise ValueError("X_test and targets_test go together: pass both or neither")
@@ -149,6 +156,8 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     except (TypeError, ValueError) as exc:
         raise TypeError(f"seed must be an integer or None, got {seed!r} ({exc})") from None
     batches = _batches(n, batch_size, seed)
+    warm = _WarmStarts(X.shape)  # each pattern's last fixed point starts its next solve
+    warm_test = _WarmStarts(None if X_test is None else X_test.shape)
     hist = {"loss": [], "accuracy": [], "angle": []}
     eig = {"iteration": [], "max_real": [], "unstable_fraction": [], "max_real_GW": []}
     lost_at = None
@@ -164,8 +173,9 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
             Tb = targets if idx is None else _take(targets, idx)
             check = bool(eig_every) and it % eig_every == 0
             if eval_every and X_test is not None and it % eval_every == 0:
-                _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
-            fp = _solve(W, Xb, f, solver, R_prev)
+                _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver,
+                          warm_test)
+            fp = _solve(W, Xb, f, solver, R_prev if idx is None else warm.start(idx))
             if not fp.converged:
                 message = (f"diverged at iteration {it}: no fixed point found for "
                            f"{fp.failed.size} of {Xb.shape[1]} patterns (residual "
@@ -176,13 +186,15 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
                     _record(eig, it, W, None)
                 break
             if check or (require_stable and not eig_every):
-                crit = stability_criterion(W, fp.gains)
+                crit = stability_criterion(W, fp.gains, sample=stability_sample,
+                                           seed=_check_seed(seed, it))
                 if check:
                     _record(eig, it, W, crit)
                 if crit.unstable.size and lost_at is None:
                     lost_at = it
-                    lost = (f"the fixed point of {crit.unstable.size} of {Xb.shape[1]} "
-                            f"patterns is unstable (the dynamics do not settle there); "
+                    lost = (f"the fixed point of {crit.unstable.size} of "
+                            f"{crit.patterns.size} patterns checked is unstable (the "
+                            f"dynamics do not settle there); "
                             f"max Re lambda(W) = {crit.max_real_W:.3f}")
                 if crit.unstable.size and require_stable:
                     message = f"diverged at iteration {it}: {lost}"
@@ -214,7 +226,10 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
                 break
             W += dW
             done = it + 1
-            R_prev = fp.r if idx is None else None
+            if idx is None:
+                R_prev = fp.r
+            else:
+                warm.keep(idx, fp.r)
             bar.update(1)
         else:
             it = n_iter
@@ -227,11 +242,13 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
         message = f"diverged at iteration {done}: {type(exc).__name__}: {exc}"
     bar.close()
     if eig_every and interrupt is None and not (eig["iteration"] and eig["iteration"][-1] == it):
-        _record(eig, it, W, None if diverged else _final_check(W, X, f, solver, batches))
+        final = None if diverged else _final_check(W, X, f, solver, batches, stability_sample,
+                                                   _check_seed(seed, it))
+        _record(eig, it, W, final)
     if lost_at is not None and not diverged:
         message += f"; lost its fixed point at iteration {lost_at}: {lost}"
     if X_test is not None and not diverged and interrupt is None:
-        _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver)
+        _evaluate(test, it, W, X_test, targets_test, f, loss_fn, readout, solver, warm_test)
     history = Result(iteration=np.arange(len(hist["loss"])),
                      **{k: np.asarray(v, dtype=np.float64) for k, v in hist.items()})
     if compare is None:
@@ -282,12 +299,18 @@ def _record(eig, it, W, crit):
     eig["max_real_GW"].append(np.nan if crit is None else crit.max_real_GW)
 
 
-def _final_check(W, X, f, solver, batches):
+def _check_seed(seed, it):
+    """The seed of the stability check's sample at iteration ``it`` of a run."""
+    return None if seed is None else [int(seed), int(it)]
+
+
+def _final_check(W, X, f, solver, batches, sample, seed):
     """The stability criterion at the final W, on the batch the next update would use."""
     idx = next(batches)
     fp = _solve(W, X if idx is None else X[:, idx], f, solver, None)
     try:
-        return stability_criterion(W, fp.gains) if fp.converged else None
+        return stability_criterion(W, fp.gains, sample=sample, seed=seed) if fp.converged \
+            else None
     except (ArithmeticError, np.linalg.LinAlgError):
         return None
 
@@ -317,12 +340,36 @@ def _call_loss(loss_fn, R, targets, readout):
     return loss_fn(R, targets, readout) if readout is not None else loss_fn(R, targets)
 
 
-def _evaluate(store, it, W, X, targets, f, loss_fn, readout, solver):
-    fp = _solve(W, X, f, solver, None)
+def _evaluate(store, it, W, X, targets, f, loss_fn, readout, solver, warm):
+    everything = slice(None)
+    fp = _solve(W, X, f, solver, warm.start(everything))
+    if fp.converged:
+        warm.keep(everything, fp.r)
     out = _call_loss(loss_fn, fp.r, targets, readout) if fp.converged else Result(loss=np.nan)
     store["iteration"].append(it)
     store["loss"].append(out.loss)
     store["accuracy"].append(out.get("accuracy", np.nan))
+
+
+class _WarmStarts:
+    """The last fixed point found for each pattern, to start its next solve from.
+
+    A minibatch revisits a pattern a few updates later, when W has moved a little, so
+    its old fixed point is a far better start than zeros (measured on the MNIST task:
+    about half the iterations). Only converged solves are kept; a pattern never solved
+    starts from zeros. The cache (N, n) is allocated at the first solve kept.
+    """
+
+    def __init__(self, shape):
+        self.shape, self.R = shape, None
+
+    def start(self, idx):
+        return None if self.R is None else self.R[:, idx]
+
+    def keep(self, idx, R):
+        if self.R is None:
+            self.R = np.zeros(self.shape)
+        self.R[:, idx] = R
 
 
 def _take(targets, idx):

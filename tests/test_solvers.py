@@ -235,3 +235,19 @@ def test_auto_keeps_an_unstable_fixed_point_when_the_dynamics_never_settle():
         auto = fp.fixed_point(W, x)
     assert auto.converged and fp.residual(W, auto.r, x).max() <= 1e-10
     assert not fp.stability(W, auto.r, x).continuous_stable[0]
+
+
+def test_auto_hands_a_diverging_iteration_to_anderson_at_once():
+    # Stable fixed points (Re lambda(G W) < 1) that plain iteration cannot reach
+    # (|lambda| > 1): auto must notice within a few steps and finish with Anderson.
+    rng = np.random.default_rng(0)
+    N, m = 60, 8
+    # spectrum in a disc of radius 0.3 around -1.5: |lambda(G W)| > 1 for gains near 1
+    W = -1.5 * np.eye(N) + 0.3 * rng.standard_normal((N, N)) / np.sqrt(N)
+    X = 0.5 * rng.standard_normal((N, m))
+    res = fp.fixed_point(W, X, tol=1e-10)
+    assert res.converged
+    assert res.method.startswith("iterate+anderson")
+    assert res.iterations <= 80
+    G = res.gains
+    assert np.linalg.eigvals(G.T[:, :, None] * W).real.max() < 1
