@@ -46,7 +46,7 @@ def jacobian_eigenvalues(W, G):
     return lam[0] if vector else lam
 
 
-def certified_stable(W, G, rounds=2):
+def certified_stable(W, G, max_squarings=6):
     """Patterns whose fixed point a cheap certificate proves stable: Re lambda(G_i W) < 1.
 
     Two exact sufficient conditions, tried in turn on the patterns not yet certified:
@@ -55,26 +55,25 @@ def certified_stable(W, G, rounds=2):
       eigenvalues have real part at most lambda_max(G^(1/2) S G^(1/2)) <=
       max(lambda_max(S), 0) max_j g_j, with S = (W + W^T)/2 (one symmetric eigenproblem
       for all patterns);
-    * a Lyapunov inequality: if P is positive definite and
-      Q_i = 2 P - (G_i W)^T P - P G_i W is positive definite, every eigenvalue of
-      G_i W has real part below 1 (for G_i W v = lambda v,
-      2 Re(lambda) v* P v = v* ((G_i W)^T P + P G_i W) v < 2 v* P v). P solves the
-      Lyapunov equation A^T P + P A = -I for A = diag(g_mean) W - I, g_mean the mean
-      gains of the patterns still uncertified; Q_i > 0 is checked by a Cholesky
-      factorization (a few milliseconds per pattern at N = 300, against about ten
-      times that for a dense nonsymmetric eigensolve).
+    * a Cayley transform: with M = G_i W, T = (M - 2 I)^(-1) M maps each eigenvalue
+      lambda of M to (lambda - 1 + c)/(lambda - 1 - c) with c = 1, whose modulus is
+      below 1 exactly when Re lambda < 1. Since rho(T)^k <= ||T^k||_F, a power T^k
+      (k = 1, 2, 4, ..., by repeated squaring) with Frobenius norm at most 1/2 proves
+      every Re lambda(M) < 1. It costs one LU solve and a few matrix products per
+      pattern, all BLAS-3: about a third of a dense nonsymmetric eigensolve at N = 300.
 
     Learning makes W strongly non-normal (its symmetric part has eigenvalues well
     above max Re lambda(W)), so the first test alone rarely certifies a trained network;
-    the second usually certifies most of a batch.
+    on Chapter 6's trained MNIST networks the second certified every pattern with a
+    margin (k = 4 to 8).
 
     Parameters
     ----------
     W : array_like, shape (N, N)
     G : array_like, shape (N, m)
         Gains f'(z) at the fixed points.
-    rounds : int
-        Lyapunov certificates tried, each with the mean gains of the patterns left.
+    max_squarings : int
+        Highest power tried is 2**max_squarings.
 
     Returns
     -------
@@ -84,57 +83,47 @@ def certified_stable(W, G, rounds=2):
     """
     W = as_weights(W)
     G, _ = as_patterns(G, W.shape[0], "G")
-    return _certified(W, G, rounds)
+    return _certified(W, G, max_squarings)
 
 
-def _certified(W, G, rounds=2, chunk=32):
-    from scipy.linalg import solve_continuous_lyapunov
-
+def _certified(W, G, max_squarings=6, chunk=32):
     N, m = G.shape
     ok = np.zeros(m, dtype=bool)
     nonneg = G.min(axis=0) >= 0
     s_max = np.linalg.eigvalsh(0.5 * (W + W.T))[-1]
     ok[nonneg] = max(s_max, 0.0) * G[:, nonneg].max(axis=0) < 1
-    eye = np.eye(N)
-    for _ in range(rounds):
-        todo = np.flatnonzero(~ok)
-        if todo.size == 0:
-            break
-        A = G[:, todo].mean(axis=1)[:, None] * W - eye
-        with np.errstate(all="ignore"):
-            P = solve_continuous_lyapunov(A.T, -eye)
-        P = 0.5 * (P + P.T)
-        if not (np.all(np.isfinite(P)) and _positive_definite(P[None])[0]):
-            break  # A itself is not stable: no certificate from it
-        for j in range(0, todo.size, chunk):
-            cols = todo[j:j + chunk]
-            K = (P[None, :, :] * G[:, cols].T[:, None, :]) @ W  # P G_i W
-            Q = 2.0 * P - K - K.transpose(0, 2, 1)
-            ok[cols] = _positive_definite(Q)
+    todo = np.flatnonzero(~ok)
+    for j in range(0, todo.size, chunk):
+        cols = todo[j:j + chunk]
+        ok[cols] = _cayley_certificate(G[:, cols].T[:, :, None] * W, max_squarings)
     return ok
 
 
-def _positive_definite(Q):
-    """Cholesky test of each matrix in a stack, with a margin against rounding."""
-    Q = Q.copy()
-    N = Q.shape[-1]
-    Q[:, np.arange(N), np.arange(N)] -= (1e-10 * N * np.abs(Q).max(axis=(1, 2)))[:, None]
+def _cayley_certificate(M, max_squarings, c=1.0):
+    """For a stack M (k, N, N): True where some ||T^(2^j)||_F <= 1/2, T the Cayley
+    transform (M - (1 + c) I)^(-1) (M - (1 - c) I); proves Re lambda(M) < 1."""
+    N = M.shape[-1]
+    eye = np.eye(N)
+    ok = np.zeros(M.shape[0], dtype=bool)
     try:
-        np.linalg.cholesky(Q)
-        return np.ones(Q.shape[0], dtype=bool)
+        with np.errstate(all="ignore"):
+            T = np.linalg.solve(M - (1.0 + c) * eye, M - (1.0 - c) * eye)
     except np.linalg.LinAlgError:
-        pass
-    out = np.zeros(Q.shape[0], dtype=bool)
-    for i, q in enumerate(Q):
-        try:
-            np.linalg.cholesky(q)
-            out[i] = True
-        except np.linalg.LinAlgError:
-            pass
-    return out
+        return ok  # an eigenvalue at exactly 1 + c: no certificate, the dense path decides
+    live = np.arange(M.shape[0])
+    for _ in range(max_squarings + 1):
+        norms = np.sqrt(np.einsum("kij,kij->k", T, T))
+        done = norms <= 0.5
+        ok[live[done]] = True
+        keep = ~done & np.isfinite(norms) & (norms < 1e100)  # growing: no certificate
+        live, T = live[keep], T[keep]
+        if live.size == 0:
+            break
+        T = T @ T
+    return ok
 
 
-def stability_criterion(W, G, chunk=64):
+def stability_criterion(W, G, chunk=64, *, sample=None, seed=0):
     """The book's stability criterion at a batch of fixed points (chapter 6, Appendix B).
 
     A pattern's fixed point is *unstable* when some eigenvalue of G_i W has real part
@@ -150,6 +139,14 @@ def stability_criterion(W, G, chunk=64):
         Gains f'(z) at the fixed points (``fixed_point(...).gains``).
     chunk : int
         Patterns per batch of dense eigenproblems; bounds the (chunk, N, N) memory.
+    sample : int, optional
+        Judge only this many patterns, drawn without replacement with ``seed`` (all
+        of them when None or when the batch is no larger). The exact test costs a
+        few N^3 flops per pattern, more than a training step for a whole batch at
+        N = 300, m = 512; a sample of 64 still finds an unstable fraction of 5%
+        with probability 0.96 at each check. The fraction is then over the sample.
+    seed : int or sequence of int
+        Seeds the sample.
 
     Returns
     -------
@@ -163,20 +160,29 @@ def stability_criterion(W, G, chunk=64):
         * ``max_real_GW`` (float): the largest Re lambda(G_i W) over the batch when it is
           >= 1 (some pattern is unstable); NaN when every pattern is stable (then it is
           below 1, and the certificate gives no more);
-        * ``n_dense`` (int): patterns that needed a dense eigensolve.
+        * ``n_dense`` (int): patterns that needed a dense eigensolve;
+        * ``patterns`` (ndarray of int): the patterns judged (all, or the sample).
     """
     W = as_weights(W)
     G, _ = as_patterns(G, W.shape[0], "G")
+    patterns = np.arange(G.shape[1])
+    if sample is not None:
+        if not (isinstance(sample, (int, np.integer)) and sample >= 1):
+            raise ValueError(f"sample must be a positive integer or None, got {sample!r}")
+        if sample < G.shape[1]:
+            patterns = np.sort(np.random.default_rng(seed).choice(G.shape[1], sample,
+                                                                  replace=False))
+            G = G[:, patterns]
     todo = np.flatnonzero(~_certified(W, G))
     value = np.full(G.shape[1], -np.inf)
     for j in range(0, todo.size, chunk):
         cols = todo[j:j + chunk]
         value[cols] = np.linalg.eigvals(G[:, cols].T[:, :, None] * W).real.max(axis=1)
-    unstable = np.flatnonzero(value >= 1)
-    return Result(max_real_W=max_real_eig(W), unstable_fraction=unstable.size / G.shape[1],
-                  unstable=unstable,
-                  max_real_GW=float(value.max()) if unstable.size else np.nan,
-                  n_dense=int(todo.size))
+    bad = np.flatnonzero(value >= 1)
+    return Result(max_real_W=max_real_eig(W), unstable_fraction=bad.size / G.shape[1],
+                  unstable=patterns[bad],
+                  max_real_GW=float(value.max()) if bad.size else np.nan,
+                  n_dense=int(todo.size), patterns=patterns)
 
 
 def unstable_patterns(W, G, chunk=64):

@@ -84,3 +84,32 @@ def test_agrees_with_jacobian_eigenvalues():
     W, G = _net(2, 30, 10, 1.6, 1.0, 0.5)
     lam = jacobian_eigenvalues(W, G)
     np.testing.assert_array_equal(unstable_patterns(W, G), np.flatnonzero(lam.real.max(1) >= 0))
+
+
+def test_cayley_certificate_proves_non_normal_stable_patterns():
+    # A strongly non-normal W (symmetric part far above 1, eigenvalues left of 1):
+    # the symmetric-part bound fails, the Cayley power test must still certify.
+    rng = np.random.default_rng(3)
+    N, m = 40, 6
+    U = np.triu(rng.standard_normal((N, N)), 1) * 0.8
+    W = U - 0.3 * np.eye(N)
+    G = rng.uniform(0.2, 1.0, (N, m))
+    assert np.linalg.eigvalsh(0.5 * (W + W.T))[-1] > 1
+    exact = np.linalg.eigvals(G.T[:, :, None] * W).real.max(axis=1)
+    assert np.all(exact < 1)
+    assert certified_stable(W, G).all()
+
+
+def test_sampled_criterion_is_exact_on_its_sample():
+    W, G = _net(5, 20, 30, 1.5, 2.5, 1.0)
+    exact = np.linalg.eigvals(G.T[:, :, None] * W).real.max(axis=1)
+    out = stability_criterion(W, G, sample=10, seed=[4, 2])
+    assert out.patterns.size == 10 and np.all(np.diff(out.patterns) > 0)
+    np.testing.assert_array_equal(out.unstable, out.patterns[exact[out.patterns] >= 1])
+    assert out.unstable_fraction == np.mean(exact[out.patterns] >= 1)
+    again = stability_criterion(W, G, sample=10, seed=[4, 2])
+    np.testing.assert_array_equal(again.patterns, out.patterns)
+    full = stability_criterion(W, G, sample=30)
+    np.testing.assert_array_equal(full.patterns, np.arange(30))
+    with pytest.raises(ValueError, match="sample"):
+        stability_criterion(W, G, sample=0)
