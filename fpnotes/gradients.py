@@ -137,15 +137,19 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
 
 def _adjoint_iterate(W, G, D, atol, max_iter, give_up=False):
     """U <- D + W^T (G * U); returns (U, converged). With ``give_up``, stop as soon
-    as the error shrinks by less than half in 10 steps (GMRES does better then)."""
+    as the error shrinks by less than half in 10 steps, or doubles within the first 10
+    (GMRES does better then)."""
     U = D.copy()
-    checkpoint = np.inf
+    checkpoint = first = np.inf
     for it in range(1, max_iter + 1):
         U_new = D + W.T @ (G * U)
         err = np.abs(U_new - U).max()
         U = U_new
         if not np.isfinite(err) or err <= atol:
             break
+        first = min(first, err) if it == 1 else first
+        if give_up and it <= 10 and err > 2.0 * first:
+            break  # growing: the spectrum of G W reaches outside the unit disc
         if give_up and it % 10 == 0:
             if err > 0.5 * checkpoint:
                 break
