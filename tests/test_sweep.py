@@ -1,6 +1,7 @@
 """fpnotes.sweep without dask: grids, the on-disk store, failures and resuming."""
 
 import concurrent.futures as cf
+import hashlib
 import json
 import os
 
@@ -69,6 +70,33 @@ def test_config_key_is_canonical():
         config_key({"lr": float("nan")})
     with pytest.raises(TypeError, match="dict"):
         config_key([("lr", 1.0)])
+
+
+
+# The stored runs in book/results/ are named by these keys: they must never change.
+PINNED_KEYS = [
+    ("mnist", 0, "7473520449aeb92f3594299d3f50a57c"),
+    ("mnist", -1, "71cf219651ae1e5432525221e489222a"),
+    ("linear", 0, "750b209df63b25feb32c6bf158c1ed22"),
+    ("linear", -1, "9c9d3abfe49da1cb42ada4bcdda39cbc"),
+    ("digits", 0, "2859444e45bf65e478e8b89586ae8268"),
+    ("digits", -1, "4ca89acca5bb2de7e42a7572070b13e4"),
+]
+
+
+@pytest.mark.parametrize("task, index, key", PINNED_KEYS)
+def test_config_keys_of_the_paper_configs_are_pinned(task, index, key):
+    assert config_key(paper_configs(task)[index]) == key
+
+
+def test_config_keys_are_pinned():
+    tiny = {"task": "linear", "N": 8, "m": 4, "n_iter": 10, "rule": "dW3", "lr": 1.0, "seed": 0}
+    assert config_key(tiny) == "e875cf833eda48b1695a9c55f30145d1"
+    assert config_key({**tiny, "seed": np.int64(0), "lr": np.float64(1.0)}) == config_key(tiny)
+    every = "".join(config_key(c) for task in ("linear", "digits", "mnist")
+                    for c in paper_configs(task))
+    assert hashlib.sha256(every.encode()).hexdigest() == (
+        "70353a00f3e2c170de023ab2b98024c14a53a6c1b628baddbfdabe3716405ce7")
 
 
 # --------------------------------------------------------------------------- run_config
