@@ -6,7 +6,7 @@ Neural Computation 36(8), 2024. Conventions: one column per pattern (X and the
 fixed points R are (N, m)); float64 throughout; losses are means over patterns.
 """
 
-# fpnotes.sweep is a module you can call: fpnotes.sweep(configs, store=...) runs a sweep,
+# fpnotes.sweep is the sweeps package: fpnotes.sweep.sweep(configs, store=...) runs a sweep,
 # fpnotes.sweep.grid(...) builds one. Dask is imported only when a Dask client is passed.
 from . import sweep
 from .activations import ACTIVATIONS, Activation, Linear, ReLU, Tanh, as_activation

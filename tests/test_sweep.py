@@ -10,6 +10,7 @@ import pytest
 
 import fpnotes
 import fpnotes.sweep as sw
+import fpnotes.sweep.store
 from fpnotes.sweep import (
     InlineExecutor,
     as_train_result,
@@ -249,7 +250,7 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
         assert load_results(tmp_path) == [] or len(load_results(tmp_path)) == len(seen) - 1
         real_replace(src, dst)
 
-    monkeypatch.setattr(sw.os, "replace", checking_replace)
+    monkeypatch.setattr(fpnotes.sweep.store.os, "replace", checking_replace)
     sweep([{"i": 1}, {"i": 2}], store=tmp_path, executor="inline", run=fake_run)
     assert seen == [{"value": 1}, {"value": 4}] and len(store_files(tmp_path)) == 2
 
@@ -258,7 +259,7 @@ def test_crash_during_write_leaves_no_file(tmp_path, monkeypatch):
     def crash(src, dst):
         raise OSError("disk gone")
 
-    monkeypatch.setattr(sw.os, "replace", crash)
+    monkeypatch.setattr(fpnotes.sweep.store.os, "replace", crash)
     with pytest.raises(OSError, match="disk gone"):
         sweep([{"i": 1}], store=tmp_path, executor="inline", run=fake_run)
     assert store_files(tmp_path) == []  # neither the result nor a leftover temp file
@@ -345,8 +346,9 @@ def test_thread_pool_executor_and_grid_dict(tmp_path):
     assert [r["result"]["value"] for r in out.results] == [1, 4, 9]
 
 
-def test_module_is_callable(tmp_path):
-    out = fpnotes.sweep([{"i": 4}], store=tmp_path, executor="inline", run=fake_run)
+def test_fpnotes_sweep_is_the_package_and_sweep_its_function(tmp_path):
+    assert fpnotes.sweep is sw and not callable(sw)
+    out = fpnotes.sweep.sweep([{"i": 4}], store=tmp_path, executor="inline", run=fake_run)
     assert out.results[0]["result"] == {"value": 16}
 
 
@@ -388,14 +390,16 @@ def test_plot_sweep(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
+    from fpnotes.plotting import plot_sweep
+
     out = sweep(tiny_configs(), store=tmp_path, executor="inline")
-    fig = sw.plot_sweep(out.results + [None])
+    fig = plot_sweep(out.results + [None])
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.get_legend().get_texts()) == 2
     with pytest.raises(ValueError, match="no field"):
-        sw.plot_sweep(out.results, y="accuracy")
+        plot_sweep(out.results, y="accuracy")
     with pytest.raises(ValueError, match="at least one"):
-        sw.plot_sweep([None])
+        plot_sweep([None])
 
 
 # --------------------------------------------------------------------------- the book's stored runs
@@ -408,7 +412,7 @@ def test_the_book_stores_every_full_size_run():
     configs = paper_configs("linear") + paper_configs("digits")
     assert sorted(stored) == sorted(config_key(c) for c in configs)
     for c in configs:
-        assert stored[config_key(c)]["config"] == sw._canonical(c)
+        assert stored[config_key(c)]["config"] == sw.config._canonical(c)
 
 
 @pytest.mark.parametrize("task, rule, lr, n_iter", [("linear", "dW1", 1.0, 200),
