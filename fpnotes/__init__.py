@@ -25,6 +25,7 @@ from .rules import (
     update,
 )
 from .solvers import (
+    METHOD_OPTIONS,
     METHODS,
     ConvergenceWarning,
     DivergenceWarning,

@@ -14,8 +14,8 @@ METHODS = ["iterate", "anderson", "newton", "euler", "auto"]
 def test_methods_agree_on_well_posed_problem(method, f):
     W, X, _ = random_net(30, 7, rho=0.5, seed=3)
     ref = fp.fixed_point(W, X, f, method="newton", tol=1e-13)
-    kw = {"max_iter": 20000} if method == "euler" else {}
-    res = fp.fixed_point(W, X, f, method=method, tol=1e-11, h=0.2, **kw)
+    kw = {"max_iter": 20000, "h": 0.2} if method == "euler" else {}
+    res = fp.fixed_point(W, X, f, method=method, tol=1e-11, **kw)
     assert res.converged and res.residual <= 1e-11
     assert res.r.shape == X.shape
     np.testing.assert_allclose(res.r, ref.r, atol=1e-9)
