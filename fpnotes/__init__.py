@@ -25,6 +25,7 @@ from .rules import (
     update,
 )
 from .solvers import (
+    METHOD_OPTIONS,
     METHODS,
     ConvergenceWarning,
     DivergenceWarning,
@@ -65,7 +66,8 @@ __all__ = [
     "LOSSES", "softmax_cross_entropy", "squared_error",
     "RULES", "Rule", "StepError", "angle", "metric", "metric_inverse", "reparameterized_map",
     "step", "update",
-    "METHODS", "ConvergenceWarning", "DivergenceWarning", "FixedPointError", "FixedPointResult",
+    "METHODS", "METHOD_OPTIONS", "ConvergenceWarning", "DivergenceWarning", "FixedPointError",
+    "FixedPointResult",
     "fixed_point", "residual", "simulate",
     "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability", "stability_criterion",
     "unstable_patterns", "digits_task", "linear_task", "mnist_task", "random_weights",

@@ -13,7 +13,9 @@ reach ``tol`` sets ``converged=False`` and, by default, warns.
 
 from __future__ import annotations
 
+import copy
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,10 +41,22 @@ __all__ = [
     "DivergenceWarning",
     "FixedPointError",
     "METHODS",
+    "METHOD_OPTIONS",
 ]
 
 METHODS = ("auto", "direct", "iterate", "anderson", "newton", "euler")
 ON_FAIL = ("warn", "raise", "ignore")
+# Each method's options (fixed_point's ``options`` dict) and their defaults.
+METHOD_OPTIONS = {
+    "auto": {"damping": 1.0},
+    "direct": {},
+    "iterate": {"damping": 1.0},
+    "anderson": {"damping": 1.0, "memory": 5},
+    "newton": {"exact": None},
+    "euler": {"h": 0.01, "return_trajectory": False},
+}
+# Keywords of fixed_point itself, common to all methods (never in ``options``).
+_COMMON = ("method", "tol", "max_iter", "r0", "on_fail", "callback", "history")
 
 # Exact batched Newton factorizes one N x N Jacobian per pattern (m N^3 / 3 flops);
 # above this many flops Newton-Krylov (batched GMRES, one GEMM per step) is used.
@@ -107,7 +121,11 @@ class FixedPointResult(Result):
     gains : ndarray, shape (N, m)
         G = f'(W r + x), reused by the gradients.
     trajectory : ndarray, shape (T + 1, N, m)
-        Only with ``method="euler", return_trajectory=True``.
+        Only with ``method="euler"`` and ``options={"return_trajectory": True}``.
+    residual_history : Result
+        Only with ``history=True``: ``iterations`` (k,) and ``residuals`` (k, m), one
+        row per iteration in which the method measured residuals (see ``callback``
+        of :func:`fixed_point`).
     """
 
 
@@ -135,7 +153,8 @@ def residual(W, R, X, f="tanh"):
 
 
 def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=None,
-                on_fail="warn", damping=1.0, h=0.01, memory=5, return_trajectory=False):
+                on_fail="warn", options=None, callback=None, history=False, damping=None,
+                h=None, memory=None, return_trajectory=None):
     """Solve r = f(W r + x) for each column x of X.
 
     Parameters
@@ -161,19 +180,20 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         ``"auto"``: ``"direct"`` for linear networks; otherwise plain iteration,
         handing the patterns where it diverges (residual doubling within 10
         steps) or contracts slowly (rate worse than 0.93 per step) to Anderson
-        (memory 5, no damping), then Newton, then damped Anderson, and last to the
-        dynamics themselves (Euler, h = 0.1, from ``r0``; Newton polishes a state
-        that is still settling slowly). Plain iteration comes first because it
-        is the cheapest per step and, for the disc-shaped spectra of random W,
-        no Krylov or Anderson method converges faster (the best polynomial on a
-        disc around 1 is (1 - z)^k). Anderson comes next because trained networks
-        often have spectra of G W that reach outside the unit disc while their real
-        parts stay below 1 (stable fixed points that plain iteration cannot reach):
-        on such a network from Chapter 6's MNIST task it took 37 GEMM-sized steps
-        where Newton-Krylov took the equivalent of 184. Where a network has several fixed points,
-        Newton returns the one it reaches from ``r0``, which may be unstable
-        even though the dynamics would settle at another: check with
-        ``fpnotes.stability`` (``train(require_stable=True)`` does).
+        (memory 5, no damping), then Newton, then damped Anderson (damping 0.5,
+        memory 10), and last to the dynamics themselves (Euler, h = 0.1, from
+        ``r0``; Newton polishes a state that is still settling slowly). Plain
+        iteration comes first because it is the cheapest per step and, for the
+        disc-shaped spectra of random W, no Krylov or Anderson method converges
+        faster (the best polynomial on a disc around 1 is (1 - z)^k). Anderson
+        comes next because trained networks often have spectra of G W that reach
+        outside the unit disc while their real parts stay below 1 (stable fixed
+        points that plain iteration cannot reach): on such a network from Chapter
+        6's MNIST task it took 37 GEMM-sized steps where Newton-Krylov took the
+        equivalent of 184. Where a network has several fixed points, Newton
+        returns the one it reaches from ``r0``, which may be unstable even though
+        the dynamics would settle at another: check with ``fpnotes.stability``
+        (``train(require_stable=True)`` does).
     tol : float
         Tolerance on the per-pattern residual ``max|r - f(W r + x)|``.
     max_iter : int >= 1, optional
@@ -187,14 +207,45 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         What to do when some pattern does not converge: warn with a
         :class:`ConvergenceWarning` (default), raise :class:`FixedPointError`,
         or only report it in the result.
-    damping : float in (0, 1]
-        Step of the damped iteration, also used by Anderson's mixing.
-    h : float in (0, 1]
-        Euler step dt/tau for ``method="euler"``.
-    memory : int >= 1
-        Anderson history length.
-    return_trajectory : bool
-        With ``method="euler"``, store every state (memory T x N x m).
+    options : dict, optional
+        Options of the chosen method, each checked; one the method does not have
+        raises TypeError naming it and the method's options (``METHOD_OPTIONS``
+        lists them with their defaults):
+
+        * ``"iterate"``: ``damping``, float in (0, 1] (default 1).
+        * ``"anderson"``: ``damping`` (1), also the mixing of Anderson's step;
+          ``memory``, the history length, int >= 1 (5).
+        * ``"newton"``: ``exact``: None (default) factorizes each pattern's
+          Jacobian while that costs at most ``EXACT_NEWTON_MAX_FLOPS`` in all
+          (m N^3 / 3) and uses Newton-Krylov above; True or False forces one.
+        * ``"euler"``: ``h``, the step dt/tau in (0, 1] (0.01);
+          ``return_trajectory``, store every state in ``result.trajectory``
+          (memory T x N x m; False). The trajectory runs all ``max_iter`` steps.
+        * ``"auto"``: ``damping`` (1), the step of its first stage, plain
+          iteration (the fallbacks keep their own settings; a linear network is
+          solved directly).
+        * ``"direct"``: none.
+    callback : callable, optional
+        ``callback(iteration, residuals)``, called in every iteration in which the
+        method measures residuals: ``residuals``, shape (m,), holds
+        ``max|r - f(W r + x)|`` of the iterate that iteration started from for the
+        patterns it measured (inf where not finite) and NaN for the others (patterns
+        already finished, or outside the columns of an ``auto`` stage).
+        ``"iterate"`` and ``"euler"`` measure on a schedule (every step at first,
+        then as the contraction rate predicts the tolerance), ``"anderson"`` and
+        ``"newton"`` every iteration, ``"direct"`` never. ``"auto"`` numbers the
+        iterations of its stages consecutively, as its ``iterations`` counts them
+        (the Newton polish of its Euler stage, which that count leaves out, reports
+        at the stage's last iteration).
+    history : bool
+        Keep those measurements in ``result.residual_history`` (``iterations``,
+        ``residuals`` of shape (k, m)); ``"iterate"`` and ``"euler"`` (in ``"auto"``
+        too) then measure every step. Watching changes nothing: r, iterations and
+        work are those of the same solve without ``history``.
+    damping, h, memory, return_trajectory : optional
+        Shorthands for the same entries of ``options`` (the keywords of earlier
+        versions), e.g. ``fixed_point(W, X, method="euler", h=0.5)``. As in
+        ``options``, one the method does not use raises TypeError.
 
     Returns
     -------
@@ -204,7 +255,8 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
     ------
     TypeError
         For an argument of the wrong type (a complex or string array
-        included); the message names the argument.
+        included) or an option the method does not have; the message names the
+        argument.
     ValueError
         For a wrong shape, a non-finite entry or an option out of range; the
         message names the argument.
@@ -221,78 +273,163 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
     >>> res = fpnotes.fixed_point(W, X)
     >>> bool(res.converged), res.r.shape
     (True, (50, 8))
+    >>> res = fpnotes.fixed_point(W, X, method="anderson", options={"memory": 3}, history=True)
+    >>> res.residual_history.residuals.shape[1]
+    8
     """
     W = as_weights(W)
     N = W.shape[0]
     act = as_activation(f, N)
     X, vector = as_patterns(X, N)
     check_choice(on_fail, ON_FAIL, "on_fail")
-    method, tol, max_iter, damping, h, memory = _check_options(method, tol, max_iter, damping,
-                                                                h, memory)
-    if not isinstance(return_trajectory, (bool, np.bool_)):
-        raise TypeError(f"return_trajectory must be True or False, got {return_trajectory!r}")
+    method, tol, max_iter, opts = _check_solver_args(
+        method, tol, max_iter, options,
+        {"damping": damping, "h": h, "memory": memory, "return_trajectory": return_trajectory})
+    monitor = _monitor(X.shape[1], callback, history, method, opts)
     R0 = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
     if method == "direct" and not is_linear(act):
         raise ValueError("method='direct' solves linear networks only; "
                          f"got activation {getattr(act, 'name', act)!r}")
-    if method == "auto":
-        method = "direct" if is_linear(act) else "auto"
-    solver = _SOLVERS[method]
+    if method == "auto" and is_linear(act):
+        method, opts = "direct", {}
     # Diverging columns overflow on their way out; they are detected (non-finite
     # residual) and reported, so numpy's floating-point warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        res = solver(W, X, act, R0, tol=tol, max_iter=max_iter, damping=damping, h=h,
-                     memory=memory, return_trajectory=return_trajectory)
-        return _finish(res, W, X, act, tol, on_fail, vector)
+        run = _SOLVERS[method](W, X, act, R0, tol=tol, max_iter=max_iter, monitor=monitor,
+                               **opts)
+        return _finish(run, W, X, act, tol, on_fail, vector, monitor if history else None)
 
 
-def _check_options(method="auto", tol=1e-10, max_iter=None, damping=1.0, h=0.01, memory=5):
+def _check_solver_args(method, tol, max_iter, options, shorthands):
     check_choice(method, METHODS, "method")
-    return (method, check_positive(tol, "tol"),
-            check_int(max_iter, "max_iter", minimum=1, optional=True),
-            check_number(damping, "damping", low=0.0, high=1.0),
-            check_number(h, "h", low=0.0, high=1.0), check_int(memory, "memory", minimum=1))
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", minimum=1, optional=True)
+    return method, tol, max_iter, _method_options(method, options, shorthands)
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+_OPTION_CHECKS = {
+    "damping": lambda v: check_number(v, "damping", low=0.0, high=1.0),
+    "h": lambda v: check_number(v, "h", low=0.0, high=1.0),
+    "memory": lambda v: check_int(v, "memory", minimum=1),
+    "return_trajectory": lambda v: _check_bool(v, "return_trajectory"),
+    "exact": lambda v: None if v is None else _check_bool(v, "exact"),
+}
+
+
+def _method_options(method, options=None, shorthands=None):
+    """The checked options of ``method``: its defaults, updated from the ``options`` dict
+    and the keyword shorthands (None: not given). TypeError for one it does not have."""
+    allowed = METHOD_OPTIONS[method]
+    listed = ", ".join(allowed) if allowed else "none"
+    if options is None:
+        options = {}
+    elif not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of method {method!r}'s options ({listed}), "
+                        f"got {type(options).__name__}")
+    given = {}
+    for key, value in options.items():
+        if key not in allowed:
+            hint = (f" ({key} is an argument of fixed_point itself)" if key in _COMMON
+                    else "")
+            raise TypeError(f"unknown option {key!r} for method {method!r}{hint}; its "
+                            f"options are: {listed}")
+        given[key] = value
+    for key, value in (shorthands or {}).items():
+        if value is None:
+            continue
+        if key not in allowed:
+            users = [repr(m) for m, opts in METHOD_OPTIONS.items() if key in opts]
+            raise TypeError(f"{key}= is not an option of method {method!r} (its options are: "
+                            f"{listed}); {key} is an option of method{'s' * (len(users) > 1)} "
+                            f"{', '.join(users)}")
+        if key in given:
+            raise TypeError(f"option {key!r} given twice, as {key}= and in options")
+        given[key] = value
+    checked = dict(allowed)
+    checked.update({key: _OPTION_CHECKS[key](value) for key, value in given.items()})
+    return checked
 
 
 def check_solver_options(options, name="solver"):
-    """Check a dict of :func:`fixed_point` options (``method``, ``tol``, ``max_iter``,
-    ``damping``, ``h``, ``memory``) once, before a loop calls it many times.
+    """Check a dict of :func:`fixed_point` arguments (``method``, ``tol``, ``max_iter``,
+    ``options`` and the shorthands ``damping``, ``h``, ``memory``) once, before a loop
+    calls it many times (``train(solver=...)``).
 
-    Returns a new dict; raises TypeError for an unknown key (naming ``name``) and
-    the errors of :func:`fixed_point` for a bad value.
+    Returns a new dict; raises TypeError for an unknown key (naming ``name``) or an
+    option the method does not have, and the errors of :func:`fixed_point` for a bad value.
     """
     if options is None:
         return {}
     if not isinstance(options, dict):
         raise TypeError(f"{name} must be a dict of fixed_point options, got "
                         f"{type(options).__name__}")
-    allowed = ("method", "tol", "max_iter", "damping", "h", "memory")
+    allowed = ("method", "tol", "max_iter", "options", "damping", "h", "memory")
     unknown = sorted(str(k) for k in options if k not in allowed)
     if unknown:
         raise TypeError(f"{name} has unknown option(s) {unknown}; allowed: {list(allowed)}")
-    _check_options(**options)
+    _check_solver_args(options.get("method", "auto"), options.get("tol", 1e-10),
+                       options.get("max_iter"), options.get("options"),
+                       {k: options.get(k) for k in ("damping", "h", "memory")})
     return dict(options)
 
 
-def _finish(res, W, X, act, tol, on_fail, vector):
-    res.pop("ok", None)  # the solver's own bookkeeping; the residual is re-measured here
-    note = res.pop("note", "")
-    unstable = res.pop("unstable", np.zeros(X.shape[1], dtype=bool))
-    Z = res.pop("Z", None)  # auto has already computed W r + x for the final r
-    if Z is None:
-        Z = W @ res.r + X
-    res.residuals = np.max(np.abs(res.r - act.f(Z)), axis=0)
-    ok = np.isfinite(res.residuals) & (res.residuals <= tol)
-    if res.method == "direct":
-        # A direct solve is exact up to round-off, relative to the size of the solution.
-        scale = 1.0 + np.max(np.abs(res.r), axis=0)
-        ok = np.isfinite(res.residuals) & (res.residuals <= max(tol, 1e-10) * scale)
+@dataclass
+class _Run:
+    """What a method hands back: the iterate, its cost and its name; no verdict but the
+    one :func:`_measure` made, when the method (auto) already measured its final r."""
+
+    r: np.ndarray
+    iterations: int
+    work: float
+    method: str
+    note: str = ""
+    unstable: np.ndarray | None = None  # auto: patterns whose point is a saddle (bool, (m,))
+    trajectory: np.ndarray | None = None
+    verdict: _Verdict | None = None  # _measure of exactly this r
+    met_tol: np.ndarray | None = None  # iterate: its own last per-column verdict (for _settle)
+
+
+@dataclass
+class _Verdict:
+    residuals: np.ndarray  # max|r - f(z)| per pattern (NaN where r is not finite)
+    ok: np.ndarray  # converged: finite and within tol
+    Z: np.ndarray  # W r + x, whose gains the result reports
+
+
+def _measure(R, W, X, act, tol, *, relative=False):
+    """Whether each pattern has converged: the one measurement auto's fallbacks act on and
+    _finish reports (commit d4f2c70: measured twice, on a compacted block and on the
+    full one, a residual at tol could be called converged by one and failed by the other).
+    ``relative``: a direct solve is exact up to round-off relative to the solution's size."""
+    Z = W @ R + X
+    with np.errstate(all="ignore"):
+        residuals = np.max(np.abs(R - act.f(Z)), axis=0)
+        bound = max(tol, 1e-10) * (1.0 + np.max(np.abs(R), axis=0)) if relative else tol
+    return _Verdict(residuals, np.isfinite(residuals) & (residuals <= bound), Z)
+
+
+def _finish(run, W, X, act, tol, on_fail, vector, monitor):
+    verdict = run.verdict
+    if verdict is None:
+        verdict = _measure(run.r, W, X, act, tol, relative=run.method == "direct")
+    ok = verdict.ok
+    unstable = np.zeros(ok.size, dtype=bool) if run.unstable is None else run.unstable
+    res = Result(r=run.r, iterations=run.iterations, work=run.work, method=run.method)
+    if run.trajectory is not None:
+        res.trajectory = run.trajectory
+    res.residuals = verdict.residuals
     res.converged_patterns = ok
     res.converged = bool(ok.all())
     res.failed = np.flatnonzero(~ok)
     res.unstable = np.flatnonzero(unstable & ok)
     res.residual = float(np.max(res.residuals)) if np.all(np.isfinite(res.residuals)) else np.inf
-    res.gains = act.df(Z)
+    res.gains = act.df(verdict.Z)
     if res.converged:
         res.message = f"converged: residual {res.residual:.2e} <= tol {tol:.0e}"
     else:
@@ -303,8 +440,10 @@ def _finish(res, W, X, act, tol, on_fail, vector):
     if res.unstable.size:
         res.message += (f"; the fixed point of {res.unstable.size} pattern(s) is unstable for "
                         "the dynamics (det(I - G W) < 0, see result.unstable)")
-    if note:
-        res.message += f" ({note})"
+    if run.note:
+        res.message += f" ({run.note})"
+    if monitor is not None:
+        res.residual_history = monitor.history()
     if vector:
         res.r, res.gains = res.r[:, 0], res.gains[:, 0]
     result = FixedPointResult(res)
@@ -316,28 +455,89 @@ def _finish(res, W, X, act, tol, on_fail, vector):
     return result
 
 
+def _monitor(m, callback, history, method, opts):
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    history = _check_bool(history, "history")
+    if callback is None and not history:
+        return None
+    if opts.get("return_trajectory"):
+        raise ValueError("callback and history need residuals, which method 'euler' with "
+                         "return_trajectory=True does not measure (fpnotes.residual of "
+                         "result.trajectory does)")
+    return _Monitor(m, callback, keep=history)
+
+
+class _Monitor:
+    """The residuals the methods measure, for ``callback`` and ``history``.
+
+    A method calls ``monitor(iteration, columns, residuals)`` with the residuals of some
+    columns of its block; a stage of auto gets ``monitor.stage(columns, offset)``, a
+    view that maps its columns and iterations to the whole solve's. Each call becomes
+    one row over all m patterns (NaN: not measured, inf: not finite).
+    """
+
+    def __init__(self, m, callback=None, keep=False):
+        self.m, self.callback, self.keep = m, callback, keep
+        self.every_step = keep  # history: iterate measures every step (only to record)
+        self.iterations, self.rows = [], []
+        self._cols, self._offset, self._fixed = None, 0, None
+
+    def stage(self, cols, offset=0, fixed=None):
+        """A view for a stage on the columns ``cols`` of this block, whose iteration i is
+        this one's ``offset + i`` (or always ``fixed``)."""
+        sub = copy.copy(self)  # shares the callback and the recorded lists
+        sub._cols = np.asarray(cols) if self._cols is None else self._cols[cols]
+        if self._fixed is None and fixed is not None:
+            sub._fixed = self._offset + fixed
+        sub._offset = self._offset + offset
+        return sub
+
+    def __call__(self, it, cols, residuals):
+        row = np.full(self.m, np.nan)
+        cols = cols if self._cols is None else self._cols[cols]
+        row[cols] = np.where(np.isfinite(residuals), residuals, np.inf)
+        it = int(self._offset + it if self._fixed is None else self._fixed)
+        if self.keep:
+            self.iterations.append(it)
+            self.rows.append(row)
+        if self.callback is not None:
+            self.callback(it, row.copy())
+
+    def history(self):
+        return Result(iterations=np.asarray(self.iterations, dtype=int),
+                      residuals=np.asarray(self.rows, dtype=float).reshape(-1, self.m))
+
+
 # --------------------------------------------------------------------------- methods
 
 
-def _direct(W, X, act, R0, **_):
+# Each method is called as method(W, X, act, R0, tol=, max_iter=, monitor=, **its options)
+# and returns a _Run; max_iter=None means the method's own default cap.
+
+
+def _direct(W, X, act, R0, *, tol, max_iter, monitor=None):
+    """One LU solve; tol and max_iter do not apply, and no residual is measured."""
     g = act.gain_vector(W.shape[0]) if hasattr(act, "gain_vector") else act.df(np.zeros(W.shape[0]))
-    out = Result(iterations=1, work=W.shape[0] / (3 * X.shape[1]) + 1.0, method="direct")
+    work = W.shape[0] / (3 * X.shape[1]) + 1.0
     try:
-        out.r = np.linalg.solve(np.eye(W.shape[0]) - g[:, None] * W, g[:, None] * X)
+        R = np.linalg.solve(np.eye(W.shape[0]) - g[:, None] * W, g[:, None] * X)
     except np.linalg.LinAlgError:
         # No fixed point, or a continuum of them: report every pattern as failed.
-        out.r, out.note = np.full_like(X, np.nan), "I - G W is singular"
-    return out
+        return _Run(np.full_like(X, np.nan), 1, work, "direct", note="I - G W is singular")
+    return _Run(R, 1, work, "direct")
 
 
-def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
+def _iterate(W, X, act, R0, *, tol, max_iter, damping=1.0, give_up=False, monitor=None):
     """Damped iteration; with ``give_up``, drop columns that converge too slowly.
 
     Two savings keep a step close to the cost of its one GEMM: the residual is
     measured only when the observed contraction rate predicts the tolerance is
     near (every step at first and at the end), and columns are compacted out of
     the working block only once a tenth of them are finished, because
-    fancy-indexing copies cost as much as the tanh itself.
+    fancy-indexing copies cost as much as the tanh itself. A monitor that records
+    every step (``history=True``) gets the residual of the other steps too, measured
+    beside the step without changing it or any decision.
     """
     max_iter = 1000 if max_iter is None else max_iter
     R = R0
@@ -348,6 +548,7 @@ def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
     checkpoint = first = None
     ok = np.zeros(m, dtype=bool)  # columns that met the tolerance (not given up on)
     schedule = _CheckSchedule(tol)
+    every_step = monitor is not None and monitor.every_step
     Z, absF = np.empty_like(Ra), np.empty_like(Ra)
     for it in range(1, max_iter + 1):
         if Z.shape != Ra.shape:
@@ -359,12 +560,19 @@ def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
         if not check and damping == 1.0:
             # Between residual checks a plain step is just r <- f(z): swap the buffers.
             F = _apply_inplace(act, Z)
+            if every_step:
+                np.subtract(F, Ra, out=absF)
+                monitor(it, active, np.max(np.abs(absF, out=absF), axis=0))
             Ra, Z = (F, Ra) if F is Z else (F, Z)
             continue
         F = _apply_inplace(act, Z)
         F -= Ra
+        if not check and every_step:
+            monitor(it, active, np.max(np.abs(F, out=absF), axis=0))
         if check:
             res = np.max(np.abs(F, out=absF), axis=0)
+            if monitor is not None:
+                monitor(it, active, res)
             finished = ~(res > tol)  # also true for NaN: a diverged column stops here
             ok[active] = res <= tol  # re-measured: a column still iterating can drift off
             if finished.any():
@@ -397,7 +605,7 @@ def _iterate(W, X, act, R0, *, tol, max_iter, damping, give_up=False, **_):
             first = None if first is None else first[keep]
     else:
         R[:, active] = Ra
-    return Result(r=R, iterations=it, work=work, method="iterate", ok=ok)
+    return _Run(R, it, work, "iterate", met_tol=ok)
 
 
 class _CheckSchedule:
@@ -442,15 +650,14 @@ def _apply_inplace(act, Z):
     return act.f(Z)
 
 
-def _euler(W, X, act, R0, *, tol, max_iter, h, return_trajectory, **_):
+def _euler(W, X, act, R0, *, tol, max_iter, h=0.01, return_trajectory=False, monitor=None):
     max_iter = 100_000 if max_iter is None else max_iter
-    if return_trajectory:
+    if return_trajectory:  # every step kept, none measured (fixed_point refuses a monitor)
         traj = _simulate(W, X, act, max_iter, h, R0)
-        return Result(r=traj[-1].copy(), iterations=max_iter, work=float(max_iter),
-                      method="euler", trajectory=traj)
-    res = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter, damping=h)
-    res.method = "euler"
-    return res
+        return _Run(traj[-1].copy(), max_iter, float(max_iter), "euler", trajectory=traj)
+    run = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter, damping=h, monitor=monitor)
+    run.method = "euler"
+    return run
 
 
 def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
@@ -500,14 +707,15 @@ def _simulate(W, X, act, steps, h, R):
     return traj
 
 
-def _anderson(W, X, act, R0, **kwargs):
+def _anderson(W, X, act, R0, *, tol, max_iter, damping=1.0, memory=5, monitor=None):
     # Diverging columns overflow on their way out; they are detected (non-finite
     # residual) and reported, so the floating-point warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _anderson_steps(W, X, act, R0, **kwargs)
+        return _anderson_steps(W, X, act, R0, tol=tol, max_iter=max_iter, damping=damping,
+                               memory=memory, monitor=monitor)
 
 
-def _anderson_steps(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
+def _anderson_steps(W, X, act, R0, *, tol, max_iter, damping, memory, monitor):
     """Anderson acceleration (type II, Walker & Ni 2011), batched over patterns.
 
     Each pattern solves its own small least-squares problem over the last
@@ -528,6 +736,8 @@ def _anderson_steps(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
         Fa -= Ra
         work += active.size / m
         res = np.max(np.abs(Fa), axis=0)
+        if monitor is not None:
+            monitor(it, active, res)
         done = ~(res > tol)  # NaN counts as done: a diverged column stops here
         hist.push(Ra, Fa, restart=res > 10 * best[active])
         best[active] = np.minimum(best[active], res)
@@ -538,8 +748,7 @@ def _anderson_steps(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
             hist.keep(keep)
         if active.size == 0:
             break
-    return Result(r=R, iterations=it, work=work * (1 + 4 * memory / X.shape[0]),
-                  method="anderson")
+    return _Run(R, it, work * (1 + 4 * memory / X.shape[0]), "anderson")
 
 
 class _AndersonHistory:
@@ -609,10 +818,13 @@ class _AndersonHistory:
         self.prev = tuple(a[:, cols] for a in self.prev)
 
 
-def _newton(W, X, act, R0, *, tol, max_iter, **_):
+def _newton(W, X, act, R0, *, tol, max_iter, exact=None, monitor=None):
+    """Newton's method; ``exact`` None: exact factorizations while they cost at most
+    EXACT_NEWTON_MAX_FLOPS, Newton-Krylov (batched GMRES) above."""
     max_iter = 50 if max_iter is None else max_iter
     N, m = X.shape
-    exact = m * N**3 / 3 <= EXACT_NEWTON_MAX_FLOPS
+    if exact is None:
+        exact = m * N**3 / 3 <= EXACT_NEWTON_MAX_FLOPS
     R = R0
     active = np.arange(m)
     work, it = 0.0, 0
@@ -623,6 +835,8 @@ def _newton(W, X, act, R0, *, tol, max_iter, **_):
         F = Ra - act.f(Z)
         work += active.size / m
         res = np.max(np.abs(F), axis=0)
+        if monitor is not None:
+            monitor(it, active, res)
         done = (res <= tol) | ~np.isfinite(res)
         active, Ra, Z, F = active[~done], Ra[:, ~done], Z[:, ~done], F[:, ~done]
         if active.size == 0:
@@ -645,7 +859,7 @@ def _newton(W, X, act, R0, *, tol, max_iter, **_):
                                          max_restarts=10)
             work += nmv * active.size / m
         R[:, active] = Ra - step
-    return Result(r=R, iterations=it, work=work, method="newton" if exact else "newton-krylov")
+    return _Run(R, it, work, "newton" if exact else "newton-krylov")
 
 
 def _solve_each(J, F):
@@ -667,7 +881,7 @@ def _saddles(W, R, X, act):
     return np.linalg.slogdet(J)[0] <= 0
 
 
-def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
+def _auto(W, X, act, R0, *, tol, max_iter, damping=1.0, monitor=None):
     """Plain iteration first (cheapest per step and, for the disc-shaped spectra of
     random W, as fast as any Krylov method); for the patterns it leaves (unstable
     iteration, slow contraction) Anderson, Newton, damped Anderson, then the dynamics
@@ -676,96 +890,89 @@ def _auto(W, X, act, R0, *, tol, max_iter, damping, memory, **_):
     A point found by Newton or Anderson may be a saddle that the dynamics never
     reach (a bistable unit); where det(I - G_i W) <= 0 says so, the dynamics from r0
     are run instead, and the saddle is kept (and flagged) only if they do not settle.
-    ``max_iter`` caps the iterations of all the stages together."""
+    ``max_iter`` caps the iterations of all the stages together; ``damping`` is the
+    first stage's. Every verdict is :func:`_measure`'s on the full block, and the last
+    one goes to _finish with the result: what auto acts on is what the result reports."""
     m, N = X.shape[1], W.shape[0]
-    res = _iterate(W, X, act, R0.copy(), tol=tol, max_iter=max_iter or 300,
-                   damping=damping, give_up=True)
+    run = _iterate(W, X, act, R0.copy(), tol=tol, max_iter=max_iter or 300,
+                   damping=damping, give_up=True, monitor=monitor)
+    run.met_tol = None  # iterate's verdicts come from compacted blocks: _measure decides
     methods = ["iterate"]
-    # Decide on exactly the measurement _finish reports (same arrays, same products):
-    # iterate's own verdicts come from compacted blocks, whose products can differ in
-    # the last bits, and a residual at the tolerance must not be called converged here
-    # and failed there. _finish reuses Z, so this costs nothing when iteration suffices.
-    res.pop("ok")
-    res.Z = W @ res.r + X
-    todo = np.flatnonzero(~(_residual_of(res.r, res.Z, act) <= tol))
-    if todo.size:
-        del res["Z"]  # the fallbacks change r
-    fallbacks = (("anderson", _anderson, {"damping": 1.0, "memory": 5}, 300),
-                 ("newton", _newton, {}, 50),
-                 ("anderson", _anderson, {"damping": 0.5, "memory": 10}, 1000),
-                 ("euler", _settle, {}, 5000))
+    run.verdict = _measure(run.r, W, X, act, tol)
+    todo = np.flatnonzero(~run.verdict.ok)
+    fallbacks = ((_anderson, {"damping": 1.0, "memory": 5}, 300),
+                 (_newton, {}, 50),
+                 (_anderson, {"damping": 0.5, "memory": 10}, 1000),
+                 (_settle, {}, 5000))
     by_newton_or_anderson = np.zeros(m, dtype=bool)
-    for name, run, kw, cap in fallbacks:
-        if todo.size == 0 or (max_iter is not None and res.iterations >= max_iter):
+    for solve, kw, cap in fallbacks:
+        if todo.size == 0 or (max_iter is not None and run.iterations >= max_iter):
             break
-        methods.append(name)
-        _run_stage(run, W, X, act, R0, todo, tol, kw, cap, max_iter, res)
-        if name != "euler":
+        methods.append(_STAGE_NAMES[solve])
+        _run_stage(solve, W, X, act, R0, todo, tol, kw, cap, max_iter, run, monitor)
+        if solve is not _settle:
             by_newton_or_anderson[todo] = True
-        todo = _unconverged(res.r, W, X, act, tol)
+        run.verdict = _measure(run.r, W, X, act, tol)
+        todo = np.flatnonzero(~run.verdict.ok)
     unstable = np.zeros(m, dtype=bool)
     found = np.flatnonzero(by_newton_or_anderson)
     found = found[~np.isin(found, todo)]
     if found.size and found.size * N**3 / 3 <= EXACT_NEWTON_MAX_FLOPS:
-        unstable[found] = _saddles(W, res.r[:, found], X[:, found], act)
-        res.work += found.size * N / (3 * m)
+        unstable[found] = _saddles(W, run.r[:, found], X[:, found], act)
+        run.work += found.size * N / (3 * m)
         saddles = np.flatnonzero(unstable)
-        if saddles.size and (max_iter is None or res.iterations < max_iter):
+        if saddles.size and (max_iter is None or run.iterations < max_iter):
             # Let the dynamics choose: where they settle, their fixed point is stable.
-            kept = res.r[:, saddles].copy()
+            kept = run.r[:, saddles].copy()
             if "euler" not in methods:
                 methods.append("euler")
-            _run_stage(_settle, W, X, act, R0, saddles, tol, {}, 5000, max_iter, res)
-            settled = _residuals(res.r[:, saddles], W, X[:, saddles], act) <= tol
-            res.r[:, saddles[~settled]] = kept[:, ~settled]
+            _run_stage(_settle, W, X, act, R0, saddles, tol, {}, 5000, max_iter, run, monitor)
+            run.verdict = _measure(run.r, W, X, act, tol)
+            settled = run.verdict.ok[saddles]
+            if not settled.all():
+                run.r[:, saddles[~settled]] = kept[:, ~settled]
+                run.verdict = _measure(run.r, W, X, act, tol)
             unstable[saddles[settled]] = False
-    res.unstable = unstable
-    res.method = "+".join(methods)
-    return res
+    run.unstable = unstable
+    run.method = "+".join(methods)
+    return run
 
 
-def _run_stage(run, W, X, act, R0, todo, tol, kw, cap, max_iter, res):
+def _run_stage(solve, W, X, act, R0, todo, tol, kw, cap, max_iter, run, monitor):
     """One fallback of auto on the columns ``todo``, restarted from the caller's guess:
     where iteration diverged or stalled its last iterate is a worse start than r0 (a
-    warm start, or zeros). Updates ``res`` (r, work, iterations) in place."""
+    warm start, or zeros). Updates ``run`` (r, work, iterations) in place."""
     m = X.shape[1]
     if max_iter is not None:
-        cap = min(cap, max_iter - res.iterations)
-    sub = run(W, X[:, todo], act, R0[:, todo].copy(), tol=tol, max_iter=cap, **kw)
-    res.r[:, todo] = sub.r
-    res.work += sub.work * todo.size / m + todo.size / m
-    res.iterations += sub.iterations
+        cap = min(cap, max_iter - run.iterations)
+    watch = None if monitor is None else monitor.stage(todo, offset=run.iterations)
+    sub = solve(W, X[:, todo], act, R0[:, todo].copy(), tol=tol, max_iter=cap, monitor=watch,
+                **kw)
+    run.r[:, todo] = sub.r
+    run.work += sub.work * todo.size / m + todo.size / m
+    run.iterations += sub.iterations
 
 
-def _settle(W, X, act, R0, *, tol, max_iter=None, **_):
+def _settle(W, X, act, R0, *, tol, max_iter=None, monitor=None):
     """Simulate the dynamics (Euler, h = 0.1) from R0; where they are still approaching
     a fixed point when the steps run out -- a nearly marginal mode decays over hundreds
     of time constants -- polish the state with Newton. Newton, started that close,
     converges to the fixed point the dynamics approach, a stable one."""
-    res = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter or 5000, damping=0.1)
-    near = np.flatnonzero(~res.pop("ok") & (_residuals(res.r, W, X, act) < SETTLE_POLISH_BELOW))
+    run = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter or 5000, damping=0.1,
+                   monitor=monitor)
+    slow = ~run.met_tol & (_measure(run.r, W, X, act, tol).residuals < SETTLE_POLISH_BELOW)
+    run.met_tol = None
+    near = np.flatnonzero(slow)
     if near.size:
-        polished = _newton(W, X[:, near], act, res.r[:, near].copy(), tol=tol, max_iter=None)
-        done = _residuals(polished.r, W, X[:, near], act) <= tol
-        res.r[:, near[done]] = polished.r[:, done]
-        res.work += polished.work * near.size / X.shape[1]
-    return res
-
-
-def _residuals(R, W, X, act):
-    """Max-norm residual per column; inf where it is not finite."""
-    return _residual_of(R, W @ R + X, act)
-
-
-def _residual_of(R, Z, act):
-    with np.errstate(all="ignore"):
-        res = np.max(np.abs(R - act.f(Z)), axis=0)
-    return np.where(np.isfinite(res), res, np.inf)
-
-
-def _unconverged(R, W, X, act, tol):
-    return np.flatnonzero(~(_residuals(R, W, X, act) <= tol))
+        watch = None if monitor is None else monitor.stage(near, fixed=run.iterations)
+        polished = _newton(W, X[:, near], act, run.r[:, near].copy(), tol=tol, max_iter=None,
+                           monitor=watch)
+        done = _measure(polished.r, W, X[:, near], act, tol).ok
+        run.r[:, near[done]] = polished.r[:, done]
+        run.work += polished.work * near.size / X.shape[1]
+    return run
 
 
 _SOLVERS = {"direct": _direct, "iterate": _iterate, "anderson": _anderson,
             "newton": _newton, "euler": _euler, "auto": _auto}
+_STAGE_NAMES = {_anderson: "anderson", _newton: "newton", _settle: "euler"}

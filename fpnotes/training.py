@@ -91,7 +91,11 @@ def train(W0, X, targets, *, rule, lr, n_iter, f="tanh", loss="squared_error", r
     X_test, targets_test : optional
         Evaluated every ``eval_every`` iterations and at the end.
     solver : dict, optional
-        Keyword arguments for :func:`~fpnotes.solvers.fixed_point` (e.g. ``method``, ``tol``).
+        Keyword arguments for :func:`~fpnotes.solvers.fixed_point`: ``method``, ``tol``,
+        ``max_iter``, ``options`` (the method's options, e.g. ``{"method": "anderson",
+        "options": {"memory": 10}}``) or the shorthands ``damping``, ``h``, ``memory``;
+        checked before the first iteration (an option the method does not have is a
+        TypeError).
     require_stable : bool
         Stop where the run loses its fixed point: also when a fixed point is found
         but is unstable for the dynamics (some eigenvalue of G_i W with real part

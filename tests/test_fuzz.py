@@ -104,13 +104,20 @@ ACTIVATIONS = ["tanh", "relu", "linear", fp.Linear(0.5)]
        st.sampled_from(fp.METHODS), st.sampled_from(ACTIVATIONS), st.data())
 def test_fixed_point(problem, method, f, data):
     args, bad = problem
-    opts = {"tol": 1e-10, "max_iter": data.draw(st.sampled_from([1, 7, 60])), "damping": 1.0,
-            "h": 0.2, "memory": 3, "r0": None}
-    if bad in opts:
-        opts[bad] = data.draw(st.sampled_from([-1, 0, np.nan, "1", 1j, None, 2.5, True]))
+    opts = {"tol": 1e-10, "max_iter": data.draw(st.sampled_from([1, 7, 60])), "r0": None}
+    # the method's own options (another method's is refused with a TypeError naming it)
+    own = {k: v for k, v in {"damping": 1.0, "h": 0.2, "memory": 3}.items()
+           if k in fp.METHOD_OPTIONS[method]}
+    if bad in ("damping", "h", "memory", *opts):
+        value = data.draw(st.sampled_from([-1, 0, np.nan, "1", 1j, None, 2.5, True]))
+        (opts if bad in opts else own)[bad] = value
         if bad == "r0":
             opts["r0"] = data.draw(st.sampled_from(_bad_variants(np.zeros(np.shape(args["X"])))))
-    names = ["W", "X", "f", "method", *opts]
+    if data.draw(st.booleans()):
+        opts.update(own)  # as keywords
+    else:
+        opts["options"] = own
+    names = ["W", "X", "f", "method", "damping", "h", "memory", *opts]
     res, _ = check_contract(lambda: fp.fixed_point(args["W"], args["X"], f, method=method,
                                                     on_fail="ignore", **opts), names)
     if res is not None:

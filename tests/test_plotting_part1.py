@@ -56,6 +56,38 @@ def test_gradient_figures():
         P.plot_bptt_convergence([1, 10], [1.0])
 
 
+def _iteration_residuals_by_hand(W, X, tol=1e-10, max_iter=1000):
+    """iteration_residuals as it was written before it used the solver (issue 16)."""
+    R, res = np.zeros_like(X), []
+    for _ in range(max_iter + 1):
+        F = np.tanh(W @ R + X)
+        err = float(np.max(np.abs(F - R)))
+        res.append(err)
+        if not np.isfinite(err) or err <= tol:
+            break
+        R = F
+    return np.asarray(res), len(res) - 1, R
+
+
+@pytest.mark.parametrize("N, m, rho, seed, scale", [(100, 10, 0.8, 3, 1.0),  # Chapter 2's
+                                                    (40, 6, 0.9, 1, 0.5), (30, 1, 0.5, 2, 1.0)])
+def test_iteration_residuals_come_from_the_solver_unchanged(N, m, rho, seed, scale):
+    """Chapter 2's forward curve, now fixed_point(history=True), is the hand-written loop's
+    to round-off; r is the solver's fixed point (within tol of the loop's last iterate)."""
+    rng = np.random.default_rng(seed)
+    W = fpnotes.random_weights(N, rho, rng)
+    X = scale * rng.standard_normal((N, m))
+    res, its, R = _iteration_residuals_by_hand(W, X)
+    fwd = P.iteration_residuals(W, X, "tanh", tol=1e-10)
+    assert fwd.iterations == its and fwd.residual.shape == res.shape
+    np.testing.assert_allclose(fwd.residual, res, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fwd.r, R, rtol=0, atol=1e-9)
+    capped, its, _ = _iteration_residuals_by_hand(W, X, max_iter=5)
+    short = P.iteration_residuals(W, X, max_iter=5)
+    assert short.iterations == its == 5
+    np.testing.assert_allclose(short.residual, capped, rtol=1e-12, atol=1e-14)
+
+
 def test_landscape_figures():
     ws = P.one_neuron_iterates(0.2, 2.0, 0.05, n_steps=200)
     assert abs(ws[-1] - 0.5) < 1e-6  # w* = 1/g - x/target

@@ -210,7 +210,11 @@ def test_fixed_point_options_are_checked(kwargs, name):
 
 def test_numpy_scalars_are_numbers():
     W, X, _ = random_net(4, 2, seed=4)
-    res = fp.fixed_point(W, X, tol=np.float32(1e-6), max_iter=np.int64(50), h=np.array(0.2))
+    res = fp.fixed_point(W, X, tol=np.float32(1e-6), max_iter=np.int64(50),
+                         damping=np.array(0.9))
+    assert res.converged
+    res = fp.fixed_point(W, X, method="euler", tol=np.float32(1e-6), max_iter=np.int64(500),
+                         h=np.array(0.2), options={"return_trajectory": np.bool_(False)})
     assert res.converged
 
 

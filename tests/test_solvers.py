@@ -14,8 +14,8 @@ METHODS = ["iterate", "anderson", "newton", "euler", "auto"]
 def test_methods_agree_on_well_posed_problem(method, f):
     W, X, _ = random_net(30, 7, rho=0.5, seed=3)
     ref = fp.fixed_point(W, X, f, method="newton", tol=1e-13)
-    kw = {"max_iter": 20000} if method == "euler" else {}
-    res = fp.fixed_point(W, X, f, method=method, tol=1e-11, h=0.2, **kw)
+    kw = {"max_iter": 20000, "h": 0.2} if method == "euler" else {}
+    res = fp.fixed_point(W, X, f, method=method, tol=1e-11, **kw)
     assert res.converged and res.residual <= 1e-11
     assert res.r.shape == X.shape
     np.testing.assert_allclose(res.r, ref.r, atol=1e-9)
@@ -251,3 +251,196 @@ def test_auto_hands_a_diverging_iteration_to_anderson_at_once():
     assert res.iterations <= 80
     G = res.gains
     assert np.linalg.eigvals(G.T[:, :, None] * W).real.max() < 1
+
+
+# ------------------------------------------------------------- per-method options (issue 16)
+
+
+def test_an_unknown_option_names_itself_the_method_and_its_options():
+    W, X, _ = random_net(10, 2, seed=1)
+    with pytest.raises(TypeError, match=r"unknown option 'memory' for method 'newton'.*exact"):
+        fp.fixed_point(W, X, method="newton", options={"memory": 3})
+    with pytest.raises(TypeError, match=r"'damping' for method 'direct'.*options are: none"):
+        fp.fixed_point(W, X, "linear", method="direct", options={"damping": 0.5})
+    with pytest.raises(TypeError, match=r"'tol' for method 'iterate' \(tol is an argument of "
+                                        r"fixed_point itself\)"):
+        fp.fixed_point(W, X, method="iterate", options={"tol": 1e-8})
+    with pytest.raises(TypeError, match="options must be a dict"):
+        fp.fixed_point(W, X, method="iterate", options=[("damping", 0.5)])
+    with pytest.raises(ValueError, match="memory"):
+        fp.fixed_point(W, X, method="anderson", options={"memory": 0})
+    with pytest.raises(TypeError, match="exact"):
+        fp.fixed_point(W, X, method="newton", options={"exact": "yes"})
+
+
+@pytest.mark.parametrize("method, keyword", [
+    ("newton", {"memory": 3}), ("newton", {"damping": 0.5}), ("iterate", {"h": 0.2}),
+    ("iterate", {"memory": 3}), ("anderson", {"h": 0.2}), ("euler", {"damping": 0.5}),
+    ("auto", {"memory": 5}), ("auto", {"h": 0.2}), ("auto", {"return_trajectory": False}),
+    ("anderson", {"return_trajectory": True}),
+])
+def test_a_shorthand_the_method_does_not_use_is_refused(method, keyword):
+    W, X, _ = random_net(10, 2, seed=1)
+    (name,) = keyword
+    with pytest.raises(TypeError, match=rf"{name}= is not an option of method '{method}'"):
+        fp.fixed_point(W, X, method=method, **keyword)
+
+
+def test_shorthands_are_the_options_they_stand_for():
+    W, X, _ = random_net(30, 5, rho=0.9, seed=10)
+    short = fp.fixed_point(W, X, method="anderson", memory=3, damping=0.7)
+    long = fp.fixed_point(W, X, method="anderson", options={"memory": 3, "damping": 0.7})
+    mixed = fp.fixed_point(W, X, method="anderson", memory=3, options={"damping": 0.7})
+    for res in (long, mixed):
+        np.testing.assert_array_equal(res.r, short.r)
+        assert (res.iterations, res.work) == (short.iterations, short.work)
+    with pytest.raises(TypeError, match="'memory' given twice"):
+        fp.fixed_point(W, X, method="anderson", memory=3, options={"memory": 4})
+    default = fp.fixed_point(W, X, method="anderson", options={})
+    np.testing.assert_array_equal(default.r, fp.fixed_point(W, X, method="anderson").r)
+    assert fp.METHOD_OPTIONS["anderson"] == {"damping": 1.0, "memory": 5}
+
+
+def test_newton_exact_option():
+    W, X = rotational_net(40, 5, rho=2.0, seed=1)
+    assert fp.fixed_point(W, X, method="newton").method == "newton"
+    krylov = fp.fixed_point(W, X, method="newton", options={"exact": False})
+    assert krylov.method == "newton-krylov" and krylov.converged
+    assert fp.fixed_point(W, X, method="newton", options={"exact": True}).method == "newton"
+
+
+def test_solver_dicts_for_train_follow_the_same_rules():
+    from fpnotes.solvers import check_solver_options
+
+    ok = {"method": "anderson", "options": {"memory": 10}, "damping": 0.5}
+    assert check_solver_options(ok) == ok
+    with pytest.raises(TypeError, match=r"memory= is not an option of method 'newton'"):
+        check_solver_options({"method": "newton", "memory": 3})
+    with pytest.raises(TypeError, match=r"unknown option 'h' for method 'auto'"):
+        check_solver_options({"options": {"h": 0.1}})
+    with pytest.raises(TypeError, match=r"solver has unknown option\(s\) \['return_trajectory'\]"):
+        check_solver_options({"method": "euler", "return_trajectory": True})
+    W, X, _ = random_net(10, 4, seed=2)
+    with pytest.raises(TypeError, match="memory"):
+        fp.train(W, X, X, rule="dW1", lr=0.01, n_iter=1, solver={"method": "iterate",
+                                                                 "memory": 3})
+
+
+# ------------------------------------------------------------------- callback and history
+
+
+def _watched(W, X, f="tanh", **kwargs):
+    calls = []
+    res = fp.fixed_point(W, X, f, callback=lambda it, r: calls.append((it, r)), history=True,
+                         **kwargs)
+    return res, calls
+
+
+@pytest.mark.parametrize("kwargs", [{"method": "iterate"}, {"method": "iterate", "damping": 0.7},
+                                    {"method": "anderson"}, {"method": "newton"},
+                                    {"method": "euler", "h": 0.5}, {}])
+def test_history_is_what_the_solver_measured_and_changes_nothing(kwargs):
+    W, X, _ = random_net(40, 6, rho=0.9, seed=1)
+    plain = fp.fixed_point(W, X, **kwargs)
+    res, calls = _watched(W, X, **kwargs)
+    # watching changes nothing
+    np.testing.assert_array_equal(res.r, plain.r)
+    assert (res.iterations, res.work, res.method) == (plain.iterations, plain.work, plain.method)
+    # the callback saw exactly the history's rows
+    hist = res.residual_history
+    assert hist.residuals.shape == (len(calls), 6)
+    assert hist.iterations.tolist() == [it for it, _ in calls]
+    np.testing.assert_array_equal(hist.residuals, np.array([r for _, r in calls]))
+    # one row per iteration, from the first to the last: every step is measured
+    assert hist.iterations.tolist() == list(range(1, res.iterations + 1))
+    # each pattern's last measurement is the residual of the point it returns
+    last = [col[~np.isnan(col)][-1] for col in hist.residuals.T]
+    np.testing.assert_allclose(last, res.residuals, rtol=0, atol=1e-14)
+    assert np.all(np.nanmax(hist.residuals[:-1], axis=1) > 1e-10)  # none converged before
+
+
+@pytest.mark.parametrize("method", ["iterate", "euler"])
+def test_without_history_the_callback_sees_the_scheduled_checks(method):
+    W, X, _ = random_net(40, 6, rho=0.9, seed=1)
+    kw = {"h": 0.5} if method == "euler" else {}
+    calls = []
+    res = fp.fixed_point(W, X, method=method, callback=lambda it, r: calls.append((it, r)), **kw)
+    every = fp.fixed_point(W, X, method=method, history=True, **kw).residual_history
+    its = [it for it, _ in calls]
+    assert its[:2] == [1, 2] and its[-1] == res.iterations
+    assert len(its) < res.iterations / 2  # a schedule, not every step
+    assert "residual_history" not in res
+    # the scheduled measurements are among history's, with the same values
+    np.testing.assert_array_equal(np.array([r for _, r in calls]),
+                                  every.residuals[np.array(its) - 1])
+
+
+def test_history_matches_plain_iteration_recorded_by_hand():
+    """history=True on plain iteration gives what a hand-written loop records, to round-off:
+    the residual of each iterate r_0, r_1, ... while any pattern is above tol."""
+    W, X, _ = random_net(50, 8, rho=0.8, seed=12)
+    hist = fp.fixed_point(W, X, method="iterate", history=True).residual_history
+    R, by_hand = np.zeros_like(X), []
+    for _ in range(hist.iterations.size):
+        F = np.tanh(W @ R + X)
+        by_hand.append(np.max(np.abs(F - R), axis=0))
+        R = F
+    by_hand = np.array(by_hand)
+    measured = ~np.isnan(hist.residuals)
+    np.testing.assert_allclose(hist.residuals[measured], by_hand[measured], rtol=1e-9,
+                               atol=1e-15)
+    # a pattern stops being measured once it met the tolerance (and nothing else is NaN)
+    assert np.all(by_hand[~measured] <= 1e-10)
+
+
+def test_auto_history_numbers_its_stages_consecutively():
+    W, X = rotational_net(40, 6, rho=2.0, seed=0)
+    plain = fp.fixed_point(W, X)
+    res, calls = _watched(W, X)
+    np.testing.assert_array_equal(res.r, plain.r)
+    assert (res.iterations, res.work, res.method) == (plain.iterations, plain.work, plain.method)
+    assert res.method == "iterate+anderson+newton"
+    its = res.residual_history.iterations
+    assert np.all(np.diff(its) >= 1) and its[0] == 1 and its[-1] == res.iterations
+    last = [col[~np.isnan(col)][-1] for col in res.residual_history.residuals.T]
+    np.testing.assert_allclose(last, res.residuals, rtol=0, atol=1e-14)
+
+
+def test_history_of_a_settling_auto_solve():
+    """The bistable unit: auto's Euler stage runs on one pattern of one; the history
+    covers every stage and its iterations never go back."""
+    W = np.array([[2.0, 0, 0], [0, 0, -3.0], [0, 3.0, 0]])
+    x = np.array([[0.05], [0.1], [0.1]])
+    plain = fp.fixed_point(W, x)
+    res, _ = _watched(W, x)
+    np.testing.assert_array_equal(res.r, plain.r)
+    assert (res.iterations, res.method) == (plain.iterations, plain.method)
+    its = res.residual_history.iterations
+    assert np.all(np.diff(its) >= 0) and its[-1] <= res.iterations
+    assert res.residual_history.residuals[-1, 0] <= 1e-10
+
+
+def test_history_where_nothing_is_measured_or_asked_wrongly():
+    W, X, _ = random_net(10, 3, seed=1)
+    direct = fp.fixed_point(W, X, "linear", history=True)
+    assert direct.residual_history.residuals.shape == (0, 3)
+    with pytest.raises(ValueError, match="return_trajectory"):
+        fp.fixed_point(W, X, method="euler", max_iter=5, return_trajectory=True, history=True)
+    with pytest.raises(TypeError, match="callback must be callable"):
+        fp.fixed_point(W, X, callback="print")
+    with pytest.raises(TypeError, match="history"):
+        fp.fixed_point(W, X, history="yes")
+
+
+def test_auto_reports_the_verdict_it_acted_on():
+    """Commit d4f2c70: auto decides on its fallbacks and _finish reports from one
+    measurement of the final r (here handed over with the run)."""
+    from fpnotes import solvers
+    from fpnotes.activations import Tanh
+
+    for W, X in (random_net(30, 7, rho=0.5, seed=3)[:2], rotational_net(40, 6, seed=0)):
+        run = solvers._auto(W, X, Tanh(), np.zeros_like(X), tol=1e-10, max_iter=None)
+        np.testing.assert_array_equal(run.verdict.Z, W @ run.r + X)
+        res = fp.fixed_point(W, X)
+        np.testing.assert_array_equal(res.converged_patterns, run.verdict.ok)
+        np.testing.assert_array_equal(res.residuals, run.verdict.residuals)

@@ -23,7 +23,10 @@ def fixed_point_residual_history(W, X, f="tanh", *, method="iterate", max_iters=
     """Residual of :func:`fpnotes.fixed_point` as a function of its iteration cap.
 
     Runs the solver once per cap (``on_fail="ignore"``) and records how far it
-    got; stops at the first cap where it converged.
+    got; stops at the first cap where it converged. Each point is what
+    ``fixed_point`` returns with that cap (a capped solve checks its last step and
+    keeps the iterates it measured), which the residuals of one long solve
+    (``fixed_point(..., history=True)``) match except at the converged end.
 
     Parameters
     ----------
@@ -35,7 +38,8 @@ def fixed_point_residual_history(W, X, f="tanh", *, method="iterate", max_iters=
     max_iters : sequence of int
         Increasing iteration caps.
     **kwargs
-        Passed on to :func:`fpnotes.fixed_point` (``tol``, ``damping``, ``h``, ...).
+        Passed on to :func:`fpnotes.fixed_point` (``tol``, ``options`` or the method's
+        shorthands such as ``damping``, ``h``).
 
     Returns
     -------

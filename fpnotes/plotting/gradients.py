@@ -6,7 +6,7 @@ import numpy as np
 
 from .._result import Result
 from .._validation import as_like, as_patterns, as_weights
-from ..activations import as_activation
+from ..solvers import fixed_point
 from .core import new_figure
 
 __all__ = ["iteration_residuals", "recurrent_backprop_residuals", "plot_bptt_convergence",
@@ -15,6 +15,9 @@ __all__ = ["iteration_residuals", "recurrent_backprop_residuals", "plot_bptt_con
 
 def iteration_residuals(W, X, f="tanh", *, tol=1e-10, max_iter=1000):
     """Plain fixed-point iteration r <- f(W r + x) from r = 0, recording the residual.
+
+    The iteration is the solver's own, ``fixed_point(method="iterate", history=True)``:
+    the record is the residual it measured at each step.
 
     Parameters
     ----------
@@ -27,23 +30,17 @@ def iteration_residuals(W, X, f="tanh", *, tol=1e-10, max_iter=1000):
 
     Returns
     -------
-    Result with ``residual`` (k,), the residual before each update, ``iterations``
-    (updates until the residual fell below ``tol``; ``max_iter`` if it never did)
-    and ``r`` (N, m).
+    Result with ``residual`` (k,), the residual before each update (the largest over
+    the patterns still iterating: a pattern stops once it meets ``tol``; inf where it
+    is not finite), ``iterations`` (updates until the residual fell below ``tol``;
+    ``max_iter`` if it never did) and ``r`` (N, m), the solver's fixed points.
     """
-    act = as_activation(f)
-    W = as_weights(W)
-    X, _ = as_patterns(X, W.shape[0])
-    R = np.zeros_like(X)
-    res = []
-    for _ in range(max_iter + 1):
-        F = act.f(W @ R + X)
-        err = float(np.max(np.abs(F - R)))
-        res.append(err)
-        if not np.isfinite(err) or err <= tol:
-            break
-        R = F
-    return Result(residual=np.asarray(res), iterations=len(res) - 1, r=R)
+    sol = fixed_point(W, X, f, method="iterate", tol=tol, max_iter=max_iter + 1,
+                      on_fail="ignore", history=True)
+    worst = np.nanmax(sol.residual_history.residuals, axis=1)  # row k: the iterate r_k
+    stop = np.flatnonzero(~np.isfinite(worst) | (worst <= tol))
+    k = int(stop[0]) if stop.size else worst.size - 1
+    return Result(residual=worst[:k + 1], iterations=k, r=sol.r)
 
 
 def recurrent_backprop_residuals(W, G, delta, *, tol=1e-10, max_iter=1000):
