@@ -73,10 +73,18 @@ def compare_array(answer, expected, name="your answer", rtol=1e-6, atol=1e-10):
     if a.ndim == 2 and a.shape[0] == a.shape[1] and np.allclose(a.T, e, rtol=rtol, atol=atol):
         return False, f"{name} is transposed"
     scale = np.vdot(a, e) / max(np.vdot(a, a), 1e-300)
-    if np.allclose(scale * a, e, rtol=1e-4, atol=atol):
-        return False, (f"{name} has the right direction but the wrong scale: it is "
-                       f"{1 / scale:.3g} times the reference")
     rel = np.linalg.norm(a - e) / max(np.linalg.norm(e), 1e-300)
+    if np.allclose(scale * a, e, rtol=1e-4, atol=atol):
+        if scale < 0:
+            return False, (f"{name} points the opposite way (wrong sign) and its size is "
+                           f"{abs(1 / scale):.3g} times the reference's")
+        if abs(scale - 1) > 1e-3:
+            return False, (f"{name} has the right direction but the wrong scale: it is "
+                           f"{1 / scale:.3g} times the reference")
+    if rel < 1e-3:
+        return False, (f"{name} is close but not accurate enough (relative error {rel:.1e}; "
+                       f"the check needs about {rtol:g}): solve to round-off in float64 "
+                       "rather than iterate")
     return False, f"{name} differs from the reference (relative error {rel:.2g})"
 
 
@@ -111,14 +119,16 @@ def as_answer_array(answer, name="your answer"):
         return None, msg
     try:
         raw = np.asarray(answer)
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 -- any object a student returns gets a message, not a crash
         raw = None
     if raw is not None and np.iscomplexobj(raw):
         return None, (f"{name} is complex; the answer is real (if the imaginary parts are "
                       "round-off, take .real)")
     if raw is None or raw.dtype == object or not (
             np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
-        return None, f"{name} should be a numeric array, got {type(answer).__name__}"
+        got = (f"an array of dtype {raw.dtype}" if isinstance(answer, np.ndarray)
+               else type(answer).__name__)
+        return None, f"{name} should be a numeric array, got {got}"
     return raw.astype(np.float64), ""
 
 
@@ -191,7 +201,10 @@ def call_student(func, args, name="your function"):
         return None, f"{name} should be a function, got {type(func).__name__}"
     try:
         with np.errstate(all="ignore"):
-            return func(*args), ""
+            value = func(*args)
+        if value is None:
+            return None, f"{name} returns None: end it with a return statement"
+        return value, ""
     except NotImplementedError:
         return None, f"{name} still raises NotImplementedError: write its body"
     except Exception as exc:  # noqa: BLE001 -- any bug in student code is reported, not raised
