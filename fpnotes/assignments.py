@@ -12,7 +12,11 @@ notebook of the book with exercises (``NN_*.ipynb`` and ``appendix_*.ipynb``) gi
   ``otter assign`` makes from it, ``dist/student/`` (the notebook students fill in,
   with ``grader.check`` cells) and ``dist/autograder/`` (the solution notebook and the
   autograder zip). This needs otter-grader (``pip install "fpnotes[course]"``); pass
-  ``--no-otter`` to write the student notebooks only.
+  ``--no-otter`` to write the student notebooks only;
+* the stored results the notebooks read by a relative path (``results/full_size`` in
+  Chapters 3 and 4, ``results/mnist`` in Chapter 6; see :func:`data_paths`), copied to the
+  same path in ``OUT/`` and, through Otter's ``files:``, into each assignment's ``dist/``
+  folders and autograder zip.
 
 The output folder must not be the source folder, and existing files in it are only
 replaced with ``--force``. ``python -m fpnotes.assignments grade AUTOGRADER.zip SUB...
@@ -72,6 +76,7 @@ __all__ = [
     "build_otter_assignment",
     "grade_submissions",
     "chapter_notebooks",
+    "data_paths",
     "main",
 ]
 
@@ -569,20 +574,51 @@ def _raw(text):
     return nbformat.v4.new_raw_cell(text)
 
 
+# the first line of every generated test: Otter runs the tests after the whole notebook, in
+# its namespace, where the name a check cell used for the package (``fp`` in the preface) may
+# be unbound or, later in the chapter, name something else (Chapter 2's fixed point ``fp``)
+TEST_IMPORT = "import fpnotes.checks"
+
+
+class _CanonicalChecks(ast.NodeTransformer):
+    """Rewrite ``<anything>.checks.<name>`` (a function of ``fpnotes.checks``) as
+    ``fpnotes.checks.<name>``, which :data:`TEST_IMPORT` binds."""
+
+    def __init__(self):
+        import fpnotes.checks as checks
+
+        self.checks = checks
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        owner = node.value
+        named = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
+        if named == "checks" and hasattr(self.checks, node.attr):
+            return ast.Attribute(
+                value=ast.Attribute(value=ast.Name(id="fpnotes", ctx=ast.Load()),
+                                    attr="checks", ctx=ast.Load()),
+                attr=node.attr, ctx=node.ctx)
+        return node
+
+
 def _check_calls(source):
-    """(statements before the calls, [(function name, call source, call node)])."""
+    """(statements before the calls, [(function name, call source, call node)]).
+
+    Every reference to a check function is rewritten as ``fpnotes.checks.<name>``, whatever
+    name the check cell used for the package, and the sources are unparsed from the AST.
+    """
     import fpnotes.checks as checks
 
-    tree = ast.parse(source)
+    tree = ast.fix_missing_locations(_CanonicalChecks().visit(ast.parse(source)))
     pre, calls = [], []
     for node in tree.body:
         call = node.value if isinstance(node, ast.Expr) else None
         func = getattr(call, "func", None)
         if isinstance(func, ast.Attribute) and hasattr(checks, func.attr) and \
-                ast.unparse(func.value).endswith("checks"):
-            calls.append((func.attr, ast.get_source_segment(source, call), call))
+                ast.unparse(func.value) == "fpnotes.checks":
+            calls.append((func.attr, ast.unparse(call), call))
         else:
-            pre.append(ast.get_source_segment(source, node))
+            pre.append(ast.unparse(node))
     return pre, calls
 
 
@@ -624,9 +660,11 @@ def _all(calls):
 def _test_sources(ex):
     """Test cell sources of an exercise: ``(public, [hidden, ...], seeds)``, or None.
 
-    None when there is no check cell calling ``fpnotes.checks``. The public test is the check
-    cell's calls. An answer check's hidden test calls it with the answer alone (so with the
-    problem data the check builds itself) where its other arguments are optional, else
+    None when there is no check cell calling ``fpnotes.checks``. Every test starts with
+    :data:`TEST_IMPORT` and calls the checks as ``fpnotes.checks.<name>``, so that it does not
+    depend on the names the notebook binds at the end. The public test is the check cell's
+    statements and calls. An answer check's hidden test calls it with the answer alone (so
+    with the problem data the check builds itself) where its other arguments are optional, else
     repeats the public test. A function exercise's check (one with ``hidden_seeds``) gets one
     hidden test per hidden seed, calling it on the student's function with ``seed=s``;
     ``seeds`` lists those seeds (empty for an exercise of answer checks only).
@@ -636,7 +674,7 @@ def _test_sources(ex):
     pre, calls = _check_calls(_source(ex.check))
     if not calls:
         return None
-    public = pre + [_all(c for _, c, _ in calls)]
+    public = [TEST_IMPORT] + pre + [_all(c for _, c, _ in calls)]
     answer = [(f, c, node) for f, c, node in calls if not _hidden_seeds(f)]
     function = [(f, node) for f, _, node in calls if _hidden_seeds(f)]
     hidden = []
@@ -650,7 +688,8 @@ def _test_sources(ex):
         uses_pre = any(set(loaded_names(ast.unparse(node))) & pre_names for _, node in here)
         hidden.append((pre if uses_pre else []) + [_all(_seed_call(f, node, seed)
                                                         for f, node in here)])
-    return ("\n".join(public), ["# HIDDEN\n" + "\n".join(h) for h in hidden], seeds)
+    return ("\n".join(public), ["\n".join(["# HIDDEN", TEST_IMPORT] + h) for h in hidden],
+            seeds)
 
 
 def _prompt_string(prompt, label):
@@ -665,16 +704,21 @@ def _prompt_string(prompt, label):
                      "cannot be embedded in the Otter master; use one kind only")
 
 
-def _config_text(stem, requirements):
+def _config_text(stem, requirements, files=()):
     lines = ["# ASSIGNMENT CONFIG", f"name: {stem}", "init_cell: true",
              "check_all_cell: false", "export_cell: false", "run_tests: true",
              "generate: true"]
     if requirements:
         lines.append(f"requirements: {requirements}")
+    # Otter copies a listed folder to dist/student/ and dist/autograder/ under its base name,
+    # so only top-level names keep the notebook's relative paths; JSON strings are YAML
+    tops = sorted({Path(f).parts[0] for f in files})
+    if tops:
+        lines.append(f"files: [{', '.join(json.dumps(t) for t in tops)}]")
     return "\n".join(lines)
 
 
-def make_otter_master(nb, name, requirements=None):
+def make_otter_master(nb, name, requirements=None, files=()):
     """The Otter master notebook (v1 format) of a chapter: one question per exercise.
 
     Each computational exercise with a check cell becomes a question worth one point,
@@ -696,6 +740,13 @@ def make_otter_master(nb, name, requirements=None):
         Its file name; the assignment is named after its stem.
     requirements : str, optional
         Path (relative to the master) of a requirements file for the autograder.
+    files : sequence of str, optional
+        Paths (relative to the master) of the files and folders the notebook reads, as
+        :func:`data_paths` gives them. Their top-level names go into the ``files:`` key of the
+        assignment config, so that ``otter assign`` copies them next to the student's and the
+        solution notebook and into the autograder zip, whose grading puts them next to each
+        submission. The caller puts them next to the master
+        (:func:`build_otter_assignment` does).
 
     Returns
     -------
@@ -707,7 +758,7 @@ def make_otter_master(nb, name, requirements=None):
     out.pop("cells")
     used = {c.get("id") for c in nb["cells"] if c.get("id")}
     stem = Path(name).stem
-    cells = [_raw(_config_text(stem, requirements))]
+    cells = [_raw(_config_text(stem, requirements, files))]
     questions = 0
     for kind, obj in items:
         if kind == "cell":
@@ -788,7 +839,8 @@ def _execute_master(nb, cwd, name, timeout=900):
     return nb
 
 
-def build_otter_assignment(master, folder, name, requirement=None, run_tests=True):
+def build_otter_assignment(master, folder, name, requirement=None, run_tests=True,
+                           data_dir=None, data=()):
     """Execute an Otter master in ``folder`` and run ``otter assign`` on it.
 
     Parameters
@@ -805,6 +857,12 @@ def build_otter_assignment(master, folder, name, requirement=None, run_tests=Tru
         ``fpnotes @ git+https://github.com/OWNER/fpnotes``.
     run_tests : bool
         Let ``otter assign`` run the tests on the solutions (a second execution).
+    data_dir : str or Path, optional
+        The folder the chapter runs in (the book's), from which ``data`` is copied.
+    data : sequence of str
+        Paths relative to ``data_dir`` that the chapter reads (:func:`data_paths`); each is
+        copied to the same path in ``folder`` before the master runs there. The master must
+        list them (``make_otter_master(..., files=data)``) for Otter to ship them.
 
     Returns
     -------
@@ -813,6 +871,10 @@ def build_otter_assignment(master, folder, name, requirement=None, run_tests=Tru
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if data:
+        if data_dir is None:
+            raise ValueError("data needs the data_dir it is relative to")
+        _copy_data(data_dir, folder, data)
     if requirement:
         (folder / "requirements.txt").write_text(requirement + "\n")
     path = folder / name
@@ -846,6 +908,68 @@ def _has_exercises(nb):
                 _source(cell).split("\n"), {"exercise"}) is not None:
             return True
     return False
+
+
+def data_paths(nb, src_dir):
+    """The files and folders of ``src_dir`` that a notebook's code names by a relative path.
+
+    A chapter reads stored results by a path relative to its own folder (Chapter 3's
+    ``load_results("results/full_size")``), so its student notebook and its Otter assignment
+    need a copy of them at the same relative path.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A chapter notebook.
+    src_dir : str or Path
+        The folder the notebook runs in (the book's).
+
+    Returns
+    -------
+    list of str
+        Sorted POSIX paths relative to ``src_dir``: every string constant of a code cell
+        (solution cells included) that names an existing file or folder inside ``src_dir``,
+        other than the folder itself and the notebooks; a path inside another one listed is
+        left out (the outer one is copied whole).
+    """
+    src = Path(src_dir).resolve()
+    found = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join(_code_lines(_source(cell))))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if not isinstance(text, str) or not text or len(text) > 255 or \
+                    any(ch.isspace() for ch in text) or Path(text).is_absolute():
+                continue
+            try:
+                path = (src / text).resolve()
+                rel = path.relative_to(src)
+            except (OSError, ValueError):
+                continue                    # outside src_dir (or not a path at all)
+            if rel.parts and path.exists() and path.suffix != ".ipynb":
+                found.add(rel.as_posix())
+    return sorted(p for p in found
+                  if not any(p.startswith(q + "/") for q in found if q != p))
+
+
+def _copy_data(src_dir, dest, paths):
+    """Copy ``src_dir / p`` to ``dest / p`` for each relative path ``p`` (replacing it)."""
+    for rel in paths:
+        source, target = Path(src_dir) / rel, Path(dest) / rel
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
 
 
 def chapter_notebooks(src_dir):
@@ -883,7 +1007,9 @@ def main(src_dir="book", out_dir="_assignments", force=False, otter=False, only=
     -------
     list of Path
         The student notebooks written, in order (the Otter folders are under
-        ``out_dir/otter``).
+        ``out_dir/otter``). The files and folders the notebooks read by a relative path
+        (:func:`data_paths`, e.g. ``results/full_size``) are copied to the same path in
+        ``out_dir``, and each Otter assignment ships those of its chapter.
     """
     src, out = Path(src_dir), Path(out_dir)
     if out.resolve() == src.resolve():
@@ -892,6 +1018,9 @@ def main(src_dir="book", out_dir="_assignments", force=False, otter=False, only=
     if otter and not _otter_available():
         raise RuntimeError('Otter assignments need otter-grader: pip install '
                            '"fpnotes[course]" (or pass --no-otter)')
+    url = repo_url or _repository_url(src)
+    # without a URL there is no requirements.txt to point the autograder at
+    requirements = "requirements.txt" if url else None
     todo = []
     for path in chapter_notebooks(src):
         if only and path.name not in only:
@@ -901,25 +1030,29 @@ def main(src_dir="book", out_dir="_assignments", force=False, otter=False, only=
             continue
         student = make_student_notebook(nb, name=path.name)
         nbformat.validate(student)
-        master = make_otter_master(nb, path.name, "requirements.txt") if otter else None
-        todo.append((path, student, master))
-    targets = [out / p.name for p, _, _ in todo]
-    targets += [out / "otter" / p.stem for p, _, m in todo if m is not None]
+        data = data_paths(nb, src)
+        master = make_otter_master(nb, path.name, requirements, data) if otter else None
+        todo.append((path, student, master, data))
+    data_all = sorted({d for *_, data in todo for d in data})
+    targets = [out / p.name for p, *_ in todo] + [out / d for d in data_all]
+    targets += [out / "otter" / p.stem for p, _, m, _ in todo if m is not None]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         raise FileExistsError(f"{len(existing)} output file(s) exist, e.g. {existing[0]}; "
                               "pass --force to replace them")
-    url = repo_url or _repository_url(src)
     written = []
-    for path, student, master in todo:
+    if todo:
         out.mkdir(parents=True, exist_ok=True)
+    _copy_data(src, out, data_all)          # the student notebooks read them where the book does
+    for path, student, master, data in todo:
         nbformat.write(student, out / path.name)
         written.append(out / path.name)
         if master is not None:
             folder = out / "otter" / path.stem
             with tempfile.TemporaryDirectory(dir=out) as tmp:
                 build_otter_assignment(master, Path(tmp) / path.stem, path.name,
-                                       f"fpnotes @ git+{url}" if url else None, run_tests)
+                                       f"fpnotes @ git+{url}" if url else None, run_tests,
+                                       data_dir=src, data=data)
                 if folder.exists():
                     shutil.rmtree(folder)
                 folder.parent.mkdir(parents=True, exist_ok=True)

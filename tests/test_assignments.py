@@ -8,11 +8,16 @@ tests/test_course.py executes every student notebook and grades with Otter.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
+import io
+import json
 import re
 import shutil
 import subprocess
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -23,8 +28,10 @@ from fpnotes.assignments import (
     ANSWER_TAG,
     SOLUTION_TAG,
     STUB_TAG,
+    TEST_IMPORT,
     assigned_names,
     chapter_notebooks,
+    data_paths,
     loaded_names,
     main,
     make_otter_master,
@@ -215,7 +222,55 @@ def execute(nb, path):
             for out in cell["outputs"] if out["output_type"] == "error"]
 
 
+def master_questions(master):
+    """[(solution cell source, [test cell sources])] of an Otter master, one per question."""
+    questions, block = [], None
+    for cell in master["cells"]:
+        text = src(cell)
+        if cell["cell_type"] == "raw":
+            first = text.split("\n", 1)[0].strip()
+            if first == "# BEGIN QUESTION":
+                questions.append([None, []])
+            block = {"# BEGIN SOLUTION": "solution", "# BEGIN TESTS": "tests"}.get(first)
+        elif block == "solution":
+            questions[-1][0] = text
+        elif block == "tests":
+            questions[-1][1].append(text)
+    return [tuple(q) for q in questions]
+
+
+def run_test(source, namespace):
+    """(value of the last line, what it printed) of a test cell run in ``namespace``."""
+    tree = ast.parse(source)
+    last = ast.Expression(tree.body.pop().value)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(tree, "<test>", "exec"), namespace)
+        value = eval(compile(last, "<test>", "eval"), namespace)
+    return value, printed.getvalue()
+
+
 # ---------------------------------------------------------------- unit tests
+
+
+def test_data_paths(tmp_path):
+    book = tmp_path / "book"
+    (book / "results" / "runs").mkdir(parents=True)
+    (book / "results" / "runs" / "a.json").write_text("{}")
+    (book / "values.txt").write_text("1")
+    (book / "01_x.ipynb").write_text("{}")
+    (tmp_path / "outside.txt").write_text("1")
+    cells = [nbformat.v4.new_code_cell('load_results("results/runs")\nopen("values.txt")\n'
+                                       'print("results/runs/a.json")'),
+             nbformat.v4.new_code_cell('%time x = "results"\nopen("/")\nopen("../outside.txt")\n'
+                                       'open("missing/file")\n"01_x.ipynb", "a b", ".", ""'),
+             nbformat.v4.new_code_cell("this is not python"),
+             nbformat.v4.new_markdown_cell('open("results")')]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    # a path inside a listed folder goes with it; outside the book, absolute, missing, the
+    # notebooks, magics and markdown do not count
+    assert data_paths(nb, book) == ["results/runs", "values.txt"]
+    nb["cells"].append(nbformat.v4.new_code_cell('STORE = "results"'))
+    assert data_paths(nb, book) == ["results", "values.txt"]
 
 
 def test_assigned_names_targets():
@@ -396,6 +451,7 @@ def test_otter_master_structure(fixture_nb):
     tests = [src(c) for c in master["cells"] if c["cell_type"] == "code"
              and "bool(fpnotes.checks." in src(c)]
     assert len(tests) == 4 and sum(t.startswith("# HIDDEN") for t in tests) == 2
+    assert all(t.removeprefix("# HIDDEN\n").startswith(TEST_IMPORT + "\n") for t in tests)
     solutions = [src(c) for c in master["cells"] if "# BEGIN SOLUTION NO PROMPT" in src(c)]
     assert len(solutions) == 2
     assert solutions[0].endswith('"""; # END PROMPT')
@@ -498,9 +554,12 @@ def test_function_exercise_otter_master_tests_the_hidden_seeds():
     end = next(i for i, c in enumerate(master["cells"]) if src(c) == "# END TESTS")
     tests = [src(c) for c in master["cells"][start + 1:end]]
     assert tests == [
+        "import fpnotes.checks\n"
         "all([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient))])",
-        "# HIDDEN\nall([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=1))])",
-        "# HIDDEN\nall([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=2))])"]
+        "# HIDDEN\nimport fpnotes.checks\n"
+        "all([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=1))])",
+        "# HIDDEN\nimport fpnotes.checks\n"
+        "all([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient, seed=2))])"]
     (solution,) = [src(c) for c in master["cells"] if "# BEGIN SOLUTION NO PROMPT" in src(c)]
     ast.parse(solution)          # the docstring of the prompt does not end its string
     assert "r''' # BEGIN PROMPT" in solution and solution.endswith("'''; # END PROMPT")
@@ -522,20 +581,109 @@ def test_answer_and_function_checks_in_one_check_cell():
              "fpnotes.checks.report(*fpnotes.checks.compare_scalar(R_try.sum(), 1.0))")
     master = make_otter_master(function_exercise_nb(check), "03_fn.ipynb")
     tests = [src(c) for c in master["cells"] if "bool(fpnotes.checks." in src(c)]
-    assert tests[0] == ("g = linear_gradient\nall([bool(fpnotes.checks.ch2_linear_gradient(g)), "
+    assert tests[0] == ("import fpnotes.checks\ng = linear_gradient\n"
+                        "all([bool(fpnotes.checks.ch2_linear_gradient(g)), "
                         "bool(fpnotes.checks.report(*fpnotes.checks.compare_scalar(R_try.sum(), "
                         "1.0)))])")
     # the answer check again (it needs its arguments), then the function on each hidden seed,
     # with the check cell's own statements where the call needs them
+    head = "# HIDDEN\nimport fpnotes.checks\ng = linear_gradient\n"
     assert tests[1:] == [
-        "# HIDDEN\ng = linear_gradient\nall([bool(fpnotes.checks.report("
+        head + "all([bool(fpnotes.checks.report("
         "*fpnotes.checks.compare_scalar(R_try.sum(), 1.0)))])",
-        "# HIDDEN\ng = linear_gradient\nall([bool(fpnotes.checks.ch2_linear_gradient(g, seed=1))])",
-        "# HIDDEN\ng = linear_gradient\nall([bool(fpnotes.checks.ch2_linear_gradient(g, seed=2))])"]
+        head + "all([bool(fpnotes.checks.ch2_linear_gradient(g, seed=1))])",
+        head + "all([bool(fpnotes.checks.ch2_linear_gradient(g, seed=2))])"]
     (stub,) = [c for c in make_student_notebook(function_exercise_nb(check))["cells"]
                if STUB_TAG in tags(c)]
     assert stubbed_names(src(stub).split("\n", 1)[1], split_setup(FUNCTION_SOLUTION)[1]) == [
         "linear_gradient", "R_try"]
+
+
+def aliased_nb():
+    """A notebook like the preface: it binds the package as ``fp`` only, and its check cells
+    call ``fp.checks``; a last cell then rebinds ``fp``, as Chapter 2 does for a fixed point."""
+    nb = function_exercise_nb("fp.checks.ch2_linear_gradient(linear_gradient)")
+    nb["cells"][0]["source"] = "import numpy as np\n\nimport fpnotes as fp"
+    nb["cells"].append(nbformat.v4.new_code_cell("fp = None  # the chapter reuses the name"))
+    return nb
+
+
+def test_generated_tests_need_no_name_of_the_notebook():
+    master = make_otter_master(aliased_nb(), "00_alias.ipynb")
+    ((solution, tests),) = master_questions(master)
+    assert [t.count("fpnotes.checks.ch2_linear_gradient(") for t in tests] == [1, 1, 1]
+    assert not any("fp.checks" in t for t in tests)
+    # the solutions run in the notebook's namespace; Otter runs the tests after the whole
+    # notebook, so with fp rebound and no name fpnotes bound
+    namespace = {}
+    for cell in master["cells"]:
+        if cell["cell_type"] == "code" and src(cell) not in tests:
+            exec(src(cell), namespace)
+    assert namespace["fp"] is None and "fpnotes" not in namespace
+    for test in tests:
+        value, printed = run_test(test, namespace)
+        assert value is True and printed == "Correct!\n", (test, printed)
+    # an answer check's hidden test, which calls it with the answer alone, is canonical too
+    nb = function_exercise_nb("fp.checks.ch1_fixed_point(R_try, W_try, np.ones((3, 2)))")
+    ((_, tests),) = master_questions(make_otter_master(nb, "01_alias.ipynb"))
+    assert tests[1] == ("# HIDDEN\nimport fpnotes.checks\n"
+                        "all([bool(fpnotes.checks.ch1_fixed_point(R_try))])")
+
+
+def data_book(tmp_path):
+    """A book folder whose chapter reads a data file in a cell outside the exercises."""
+    book = tmp_path / "book"
+    (book / "data").mkdir(parents=True)
+    (book / "data" / "values.json").write_text("[1, 2, 3]")
+    (book / "unused.txt").write_text("not read by the chapter")
+    nb = aliased_nb()
+    nb["cells"][:1] = [nbformat.v4.new_code_cell(
+        "import json\n\nimport numpy as np\n\nimport fpnotes as fp\n\n"
+        'with open("data/values.json") as fh:\n    values = json.load(fh)')]
+    cells = [nbformat.v4.new_markdown_cell(
+                 "```{exercise} Squares\n:label: ex-data-sum\n\nSum the squares of `values` "
+                 "into `total`.\n```"),
+             nbformat.v4.new_markdown_cell(
+                 "```{solution-start} ex-data-sum\n:class: dropdown\n```"),
+             nbformat.v4.new_code_cell("total = float(np.sum(np.square(values)))"),
+             nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
+             nbformat.v4.new_code_cell(
+                 "fp.checks.report(*fp.checks.compare_scalar(total, 14.0, name='total'))")]
+    cells[2].metadata["tags"] = [SOLUTION_TAG]
+    nb["cells"][1:1] = cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}     # otter assign reads it
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, book / "01_data.ipynb")
+    return book
+
+
+def test_otter_assignment_ships_the_data_its_chapter_reads(tmp_path):
+    """``otter assign`` runs the tests on the solution in a folder of its own, holding only the
+    notebook and the autograder zip's files: it passes only if the zip ships the data."""
+    pytest.importorskip("otter", reason="needs the course extra")
+    book, out = data_book(tmp_path), tmp_path / "out"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        main(book, out, otter=True, run_tests=True)
+    assert not [w for w in caught if "Otter master raised" in str(w.message)]
+    assert json.loads((out / "data" / "values.json").read_text()) == [1, 2, 3]  # self-checking
+    dist = out / "otter" / "01_data" / "dist"
+    assert (dist / "student" / "data" / "values.json").is_file()
+    (autograder,) = (dist / "autograder").glob("01_data-autograder_*.zip")
+    with zipfile.ZipFile(autograder) as zf:
+        shipped = [n for n in zf.namelist() if n.startswith("files/")]
+    assert shipped == ["files/data/values.json"]
+    assert not list(out.rglob("unused.txt"))
+    # both questions (the data one and the function one) passed every test in the master
+    master = nbformat.read(out / "otter" / "01_data" / "01_data.ipynb", as_version=4)
+    assert [src(c).split("\n")[1] for c in master["cells"]
+            if src(c).startswith("# BEGIN QUESTION")] == ["name: data_sum", "name: fn_grad"]
+    tests = [c for c in master["cells"]
+             if src(c).removeprefix("# HIDDEN\n").startswith(TEST_IMPORT)]
+    outputs = {src(c): "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
+                               for o in c["outputs"]) for c in tests}
+    assert len(outputs) == 5 and all(o == "Correct!\nTrue" for o in outputs.values()), outputs
 
 
 # ---------------------------------------------------------------- the real chapters
@@ -563,8 +711,23 @@ def test_chapter_student_version(path):
         stubbed += [n.name for n in ast.parse(src(stub)).body if isinstance(n, ast.FunctionDef)
                     and "write the body of" in ast.unparse(n.body[-1])]
         assert set(stubbed) <= read, stubbed
-    if blocks:
-        assert make_otter_master(book_nb, path.name) is not None
+    if not blocks:
+        return
+    # the stored results a chapter reads are found, listed for Otter and copied with it
+    data = data_paths(book_nb, path.parent)
+    for cell in book_nb["cells"]:
+        for store in re.findall(r"load_results\(\s*[\"']([^\"']+)", src(cell)):
+            assert any(store == d or store.startswith(d + "/") for d in data), (store, data)
+    master = make_otter_master(book_nb, path.name, files=data)
+    assert master is not None
+    config = next(src(c) for c in master["cells"] if c["cell_type"] == "raw").splitlines()
+    files = [json.loads(ln.split(":", 1)[1]) for ln in config if ln.startswith("files:")]
+    assert files == ([sorted({d.split("/")[0] for d in data})] if data else [])
+    # every test imports the package itself: Otter runs them after the whole notebook, where
+    # the chapter's own name for it may be unbound (the preface binds only fp)
+    tests = [t for _, ts in master_questions(master) for t in ts]
+    assert tests and all(t.removeprefix("# HIDDEN\n").startswith(TEST_IMPORT + "\n")
+                         for t in tests)
 
 
 def test_otter_master_execution_stops_on_a_broken_solution_only(fixture_nb, tmp_path):
@@ -577,7 +740,7 @@ def test_otter_master_execution_stops_on_a_broken_solution_only(fixture_nb, tmp_
     with pytest.warns(UserWarning, match="a chapter assertion"):
         _execute_master(master, tmp_path, "01_fixture.ipynb")
     tests = [c for c in master["cells"] if c["cell_type"] == "code"
-             and src(c).startswith("all([bool(")]
+             and src(c).startswith(TEST_IMPORT)]
     printed = ["".join(o.get("text", "") for o in c["outputs"]) for c in tests]
     assert printed[0].startswith("Correct!")
     broken = copy.deepcopy(fixture_nb)

@@ -1,10 +1,15 @@
 """The course tooling end to end: every student notebook runs, and Otter grades.
 
-* Every notebook of the book with exercises is turned into its student version and
-  executed: the only errors are the stubs' NotImplementedError, and every check cell
-  prints "Not yet" (never a traceback, never "Correct!").
-* For Chapters 2 and 7 the Otter assignment is generated (master executed, ``otter
-  assign``) and graded with ``otter run`` (no Docker) through
+* Every notebook of the book with exercises is turned into its student version (written by
+  ``main`` into a folder of its own, with the stored results it reads) and executed there:
+  the only errors are the stubs' NotImplementedError, and every check cell prints "Not yet"
+  (never a traceback, never "Correct!").
+* In the same kernel, after the student notebook, each exercise's solution cell of the Otter
+  master is run, then its tests, public and hidden: every one passes. This is how Otter
+  runs the tests, after the whole notebook, and it checks the tests of every chapter without
+  executing the chapters once more.
+* For the Preface and Chapters 2 and 7 the Otter assignment is generated (master executed,
+  ``otter assign``) and graded with ``otter run`` (no Docker) through
   ``python -m fpnotes.assignments grade``: the instructor's solution gets full marks,
   the untouched student notebook zero, and a notebook with one wrong answer loses that
   question's point only. Chapter 2's function exercise (``linear_gradient``) also gets a
@@ -28,12 +33,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fpnotes.assignments import STUB_TAG, chapter_notebooks, main, make_student_notebook
+from fpnotes.assignments import STUB_TAG, TEST_IMPORT, chapter_notebooks, main, make_otter_master
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 WITH_EXERCISES = [p for p in chapter_notebooks(BOOK)
                   if "{exercise}" in p.read_text(encoding="utf-8")]
+# the cells run after a student notebook: the master's solutions and tests
+REPLAY_TAG = "replayed-from-master"
 
 
 def _src(cell):
@@ -49,27 +56,52 @@ def _calls_checks(source):
                and n.value.attr == "checks" for n in ast.walk(tree))
 
 
-def _execute(path):
+def _replay_cells(book_path):
+    """Copies of the Otter master's solution and test cells, tagged, in the master's order."""
+    master = make_otter_master(nbformat.read(book_path, as_version=4), book_path.name)
+    cells, block = [], None
+    for cell in master["cells"] if master is not None else []:
+        if cell["cell_type"] == "raw":
+            block = _src(cell).split("\n", 1)[0].strip()
+        elif cell["cell_type"] == "code" and block in ("# BEGIN SOLUTION", "# BEGIN TESTS"):
+            cell = nbformat.v4.new_code_cell(_src(cell))
+            cell.metadata["tags"] = [REPLAY_TAG, "test" if block == "# BEGIN TESTS" else
+                                     "solution"]
+            cells.append(cell)
+    return cells
+
+
+def _execute(student_path):
+    """The student notebook, then the master's solutions and tests, run where ``main`` wrote
+    it (with the stored results it copied there)."""
     import nbclient
 
-    student = make_student_notebook(nbformat.read(path, as_version=4), name=path.name)
+    student = nbformat.read(student_path, as_version=4)
+    student["cells"] += _replay_cells(BOOK / student_path.name)
     nbclient.NotebookClient(student, timeout=900, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
+                            resources={"metadata": {"path": str(student_path.parent)}}
+                            ).execute()
     return student
 
 
 @pytest.fixture(scope="module")
-def executed_students():
+def executed_students(tmp_path_factory):
     """Every student notebook, executed (two kernels at a time: the chapters are serial)."""
+    out = tmp_path_factory.mktemp("students")
+    written = main(BOOK, out, otter=False)
+    assert [p.name for p in written] == [p.name for p in WITH_EXERCISES]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip([p.name for p in WITH_EXERCISES], pool.map(_execute, WITH_EXERCISES),
-                        strict=True))
+        return dict(zip([p.name for p in written], pool.map(_execute, written), strict=True))
+
+
+def _replayed(cell):
+    return REPLAY_TAG in cell["metadata"].get("tags", [])
 
 
 @pytest.mark.parametrize("name", [p.name for p in WITH_EXERCISES])
 def test_student_notebook_runs_and_every_check_says_not_yet(executed_students, name):
     student = executed_students[name]
-    code = [c for c in student["cells"] if c["cell_type"] == "code"]
+    code = [c for c in student["cells"] if c["cell_type"] == "code" and not _replayed(c)]
     errors = [(o["ename"], o["evalue"]) for c in code for o in c["outputs"]
               if o["output_type"] == "error"]
     stubs = [c for c in code if STUB_TAG in c["metadata"].get("tags", [])]
@@ -86,10 +118,34 @@ def test_student_notebook_runs_and_every_check_says_not_yet(executed_students, n
         assert "Not yet:" in printed and "Correct!" not in printed, (_src(cell), printed)
 
 
+@pytest.mark.parametrize("name", [p.name for p in WITH_EXERCISES])
+def test_every_generated_test_passes_on_the_solutions(executed_students, name):
+    """The master's tests, public and hidden, run after the whole notebook as Otter runs them
+    (where the preface's check cell, say, called the package ``fp``)."""
+    replayed = [c for c in executed_students[name]["cells"] if _replayed(c)]
+    if not replayed:
+        pytest.skip(f"{name} has no computational exercises")
+    errors = [(_src(c)[:200], o["ename"], o["evalue"]) for c in replayed for o in c["outputs"]
+              if o["output_type"] == "error"]
+    assert not errors, errors
+    tests = [c for c in replayed if "test" in c["metadata"]["tags"]]
+    assert len(tests) >= 2 * sum("solution" in c["metadata"]["tags"] for c in replayed)
+    for cell in tests:
+        assert _src(cell).removeprefix("# HIDDEN\n").startswith(TEST_IMPORT + "\n")
+        printed = "".join(o.get("text", "") for o in cell["outputs"]
+                          if o["output_type"] == "stream")
+        (result,) = [o["data"]["text/plain"] for o in cell["outputs"]
+                     if o["output_type"] == "execute_result"]
+        assert result == "True" and "Correct!" in printed and "Not yet" not in printed, (
+            _src(cell), printed)
+
+
 # ---------------------------------------------------------------- Otter
 
 # (Chapter 1 asserts wall-time ratios, which a loaded machine can upset: Chapter 2 instead)
-OTTER_CHAPTERS = {"02_gradient_descent.ipynb": ["ch2_linear_gradient", "ch2_fd", "ch2_rbp"],
+# (the Preface binds the package as fp only: its hidden tests must not need the name fpnotes)
+OTTER_CHAPTERS = {"00_preface.ipynb": ["ch0_linear_fixed_point"],
+                  "02_gradient_descent.ipynb": ["ch2_linear_gradient", "ch2_fd", "ch2_rbp"],
                   "07_further.ipynb": ["ch7_jacobian"]}
 FUNCTION_QUESTION = "ch2_linear_gradient"    # a function exercise: hidden tests on seeds 1, 2
 
@@ -158,15 +214,16 @@ def test_otter_function_exercise_files(otter_assignments):
         exec(zf.read(f"tests/{FUNCTION_QUESTION}.py").decode(), spec)   # an OK-format dict
     test = spec["test"]
     assert test["name"] == FUNCTION_QUESTION and test["points"] == 1 and test["all_or_nothing"]
-    cases = [(c["hidden"], c["code"].split("\n")[0]) for c in test["suites"][0]["cases"]]
+    cases = [(c["hidden"], c["code"].split("\n")[:2]) for c in test["suites"][0]["cases"]]
     call = ">>> all([bool(fpnotes.checks.ch2_linear_gradient(linear_gradient{}))])"
-    assert cases == [(False, call.format("")), (True, call.format(", seed=1")),
-                     (True, call.format(", seed=2"))]
+    first = f">>> {TEST_IMPORT}"
+    assert cases == [(False, [first, call.format("")]), (True, [first, call.format(", seed=1")]),
+                     (True, [first, call.format(", seed=2")])]
     assert all(c["code"].endswith("\nCorrect!\nTrue") for c in test["suites"][0]["cases"])
     # the student's copy of the tests (in the notebook's metadata) has the public one only
     student = nbformat.read(dist / "student" / "02_gradient_descent.ipynb", as_version=4)
     public = student.metadata["otter"]["tests"][FUNCTION_QUESTION]["suites"][0]["cases"]
-    assert [c["code"].split("\n")[0] for c in public] == [call.format("")]
+    assert [c["code"].split("\n")[:2] for c in public] == [[first, call.format("")]]
     # the student's notebook: the stub with its docstring, not the solution's body
     (stub,) = [_src(c) for c in student["cells"] if "def linear_gradient(" in _src(c)]
     tree = ast.parse(stub).body
