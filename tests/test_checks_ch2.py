@@ -96,15 +96,92 @@ def test_linear_gradient_says_what_is_wrong(capsys):
     assert "raised TypeError" in last_line(capsys)
 
 
-def test_linear_gradient_gets_copies():
+def test_linear_gradient_fails_a_function_that_changes_its_arguments(capsys):
     def in_place(W, X, Y):
         grad = linear_gradient(W, X, Y)
-        W[:] = 0
         Y *= 2
         return grad
 
-    assert checks.ch2_linear_gradient(in_place)
+    assert not checks.ch2_linear_gradient(in_place)
+    assert last_line(capsys) == (
+        "Not yet: in_place changed its argument Y in place (on the exercise's network: "
+        "N = 30, m = 8); work on new arrays (P = np.eye(N) - W is new, W -= ... is not)")
+
+    def minus_equals(W, X, Y):
+        W -= np.eye(W.shape[0])        # P = -(W - I), built in W's own memory
+        W *= -1
+        R = np.linalg.solve(W, X)
+        return np.linalg.solve(W.T, 2 * (R - Y)) @ R.T / X.shape[1]
+
+    assert not checks.ch2_linear_gradient(minus_equals, seed=1)
+    assert last_line(capsys).startswith(
+        "Not yet: minus_equals changed its argument W in place (on the network of seed 1")
+    # a function that only reads its arguments passes, with or without copies of its own
     assert checks.ch2_linear_gradient(linear_gradient)
+
+
+def _parts(W, X, Y):
+    eye = np.eye(W.shape[0])
+    R = np.linalg.solve(eye - W, X)
+    D = 2 * (R - Y)
+    return eye, R, D, np.linalg.solve(eye - W.T, D), X.shape[1]
+
+
+def _w_not_transposed(W, X, Y):
+    eye, R, D, U, m = _parts(W, X, Y)
+    return np.linalg.solve(eye - W, D) @ R.T / m
+
+
+def _inputs_not_fixed_points(W, X, Y):
+    eye, R, D, U, m = _parts(W, X, Y)
+    return U @ X.T / m
+
+
+def _no_adjoint(W, X, Y):
+    eye, R, D, U, m = _parts(W, X, Y)
+    return D @ R.T / m
+
+
+def _gradient_in_A(W, X, Y):
+    eye, R, D, U, m = _parts(W, X, Y)
+    return D @ X.T / m
+
+
+@pytest.mark.parametrize("func, words", [
+    (_w_not_transposed, "the adjoint equation is (I - W^T) u = delta: transpose W"),
+    (_inputs_not_fixed_points, "the outer product is with the fixed points r_i, not the inputs"),
+    (_no_adjoint, "the adjoint solve is missing"),
+    (_gradient_in_A, "the gradient with respect to A = (I - W)^{-1}; the gradient with "
+                     "respect to W is A^T grad_A L A^T")])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_linear_gradient_diagnoses_the_typical_slips(capsys, func, words, seed):
+    assert not checks.ch2_linear_gradient(func, seed=seed)
+    out = last_line(capsys)
+    assert words in out and ("seed 1" in out) == (seed == 1)
+
+
+def test_the_diagnosed_formulas_are_what_their_messages_say():
+    """D X^T / m is grad_A L of L = (1/m) ||A X - Y||^2, and A^T grad_A L A^T is grad_W L."""
+    d = checks.ch2_exercise_data("linear-gradient")
+    W, X, Y = d["W2"], d["X2"], d["Y2"]
+    A = np.linalg.inv(np.eye(30) - W)
+    grad_A = _gradient_in_A(W, X, Y)
+    np.testing.assert_allclose(grad_A, 2 * (A @ X - Y) @ X.T / 8, rtol=1e-12)
+    np.testing.assert_allclose(A.T @ grad_A @ A.T, linear_gradient(W, X, Y), rtol=1e-10)
+
+
+def test_linear_gradient_judges_only_the_values():
+    """The method (two solves, no inverse, no loop) is graded by reading the code."""
+    def with_inverse_and_loop(W, X, Y):
+        A = np.linalg.inv(np.eye(W.shape[0]) - W)
+        grad = np.zeros_like(W)
+        for x, y in zip(X.T, Y.T, strict=True):
+            r = A @ x
+            grad += np.outer(A.T @ (2 * (r - y)), r)
+        return grad / X.shape[1]
+
+    for seed in (0, 1, 2):
+        assert checks.ch2_linear_gradient(with_inverse_and_loop, seed=seed)
 
 
 def test_weight_derivative():

@@ -15,6 +15,7 @@ from ..losses import squared_error
 from ..solvers import fixed_point
 from ..tasks import random_weights
 from ._core import (
+    as_answer_array,
     call_student,
     check_given,
     compare_array,
@@ -95,25 +96,63 @@ def ch2_linear_gradient(func, *, seed=0):
     The network is r = (I - W)^{-1} x with L = (1/m) sum_i ||r_i - y_i||^2 over the m
     columns of ``X`` and ``Y``; the data are ``ch2_exercise_data("linear-gradient", seed)``
     (seed 0 is the exercise's; the Otter autograder's hidden tests use seeds 1 and 2,
-    networks of other sizes). ``func`` gets copies, so changing its inputs in place does
-    not change what it is judged against.
+    networks of other sizes). ``func`` gets copies of the data, and a function that changes
+    its arguments in place fails. Only the returned values are judged: the method the
+    exercise asks for (two solves, no inverse, no loop) is graded by reading the code.
+    Typical slips get their own message: W instead of W^T in the adjoint solve, the inputs
+    instead of the fixed points in the outer product, the adjoint solve left out, the
+    gradient with respect to A = (I - W)^{-1} instead of W.
     """
     d = ch2_exercise_data("linear-gradient", seed)
     W, X, Y = d["W2"], d["X2"], d["Y2"]
     name = getattr(func, "__name__", "")
     name = name if name.isidentifier() else "your function"
-    answer, msg = call_student(func, (W.copy(), X.copy(), Y.copy()), name)
+    # which data it failed on: for a hidden seed this is what the grader's output shows
+    place = "the exercise's network" if seed == 0 else f"the network of seed {seed}"
+    where = f" (on {place}: N = {W.shape[0]}, m = {X.shape[1]})"
+    args = (W.copy(), X.copy(), Y.copy())     # copies: an in-place change is detected
+    answer, msg = call_student(func, args, name)
     if msg:
         if not callable(func) or "NotImplementedError" in msg:
             return report(False, msg)
-    else:
-        ok, msg = compare_array(answer, _reference_gradient(W, X, Y, "linear"),
-                                "the gradient it returns", rtol=1e-6, atol=1e-12)
-        if ok:
-            return report(True, "")
-    # which data it failed on: for a hidden seed this is what the grader's output shows
-    where = "the exercise's network" if seed == 0 else f"the network of seed {seed}"
-    return report(False, f"{msg.rstrip()} (on {where}: N = {W.shape[0]}, m = {X.shape[1]})")
+        return report(False, f"{msg.rstrip()}{where}")
+    for arg, original, arg_name in zip(args, (W, X, Y), ("W", "X", "Y"), strict=True):
+        if not np.array_equal(arg, original):
+            return report(False, f"{name} changed its argument {arg_name} in place{where}; "
+                                 "work on new arrays (P = np.eye(N) - W is new, W -= ... "
+                                 "is not)")
+    ok, msg = compare_array(answer, _reference_gradient(W, X, Y, "linear"),
+                            "the gradient it returns", rtol=1e-6, atol=1e-12)
+    if ok:
+        return report(True, "")
+    a, _ = as_answer_array(answer)
+    if a is not None and a.shape == W.shape and np.all(np.isfinite(a)):
+        msg = _linear_gradient_diagnosis(a, W, X, Y) or msg
+    return report(False, f"{msg.rstrip()}{where}")
+
+
+def _linear_gradient_diagnosis(a, W, X, Y):
+    """A specific message for a typical wrong linear gradient ``a``, or None."""
+    eye, m = np.eye(W.shape[0]), X.shape[1]
+    R = np.linalg.solve(eye - W, X)
+    D = 2 * (R - Y)                                  # the deltas, one column per pattern
+    U = np.linalg.solve(eye - W.T, D)                # the adjoints
+    scale = np.abs(U @ R.T / m).max()
+    wrong = [
+        (np.linalg.solve(eye - W, D) @ R.T / m,
+         "the adjoint equation is (I - W^T) u = delta: transpose W in the second solve"),
+        (U @ X.T / m,
+         "the outer product is with the fixed points r_i, not the inputs x_i"),
+        (D @ R.T / m,
+         "the adjoint solve is missing: the deltas go through (I - W^T) u = delta first"),
+        (D @ X.T / m,
+         "that is (1/m) sum_i delta_i x_i^T, the gradient with respect to A = (I - W)^{-1}; "
+         "the gradient with respect to W is A^T grad_A L A^T"),
+    ]
+    for b, message in wrong:
+        if np.allclose(a, b, rtol=1e-6, atol=1e-9 * scale):
+            return message
+    return None
 
 
 def ch2_weight_derivative(answer, W=None, X=None, Y=None, i=3, j=7):
