@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import fpnotes
 from fpnotes.checks import (
@@ -212,5 +213,60 @@ def test_dw2_step_sees_arguments_changed_in_place(capsys):
         return step
 
     assert not ch4_dw2_step(in_place)
-    assert "changed its argument W in place" in last_line(capsys)
+    assert last_line(capsys) == (
+        "Not yet: dw2_step changed its argument W in place; work on new arrays "
+        "(P = np.eye(N) - W is new, W -= ... is not)")
     assert ch4_dw2_step(dw2_step)
+
+    def p_in_place(W, X, Y, lr):
+        W -= np.eye(W.shape[0])        # P = I - W in W's own memory
+        W *= -1
+        B = 2 * (np.linalg.solve(W, X) - Y) @ X.T / X.shape[1]
+        return W - np.linalg.solve(np.eye(W.shape[0]) - lr * W @ B, W)
+
+    assert not ch4_dw2_step(p_in_place, seed=2)
+    assert last_line(capsys).startswith(
+        "Not yet: dw2_step changed its argument W in place (on the task of seed 2")
+
+
+def _parts(W, X, Y, lr):
+    eye = np.eye(W.shape[0])
+    P = eye - W
+    return eye, P, 2 * (np.linalg.solve(P, X) - Y) @ X.T / X.shape[1]
+
+
+def _inverse_in_the_wrong_order(W, X, Y, lr):
+    eye, P, B = _parts(W, X, Y, lr)
+    return P - P @ np.linalg.inv(eye - lr * P @ B)
+
+
+def _change_of_A(W, X, Y, lr):
+    eye, P, B = _parts(W, X, Y, lr)
+    return -lr * B
+
+
+def _dw1(W, X, Y, lr):
+    eye, P, B = _parts(W, X, Y, lr)
+    A = np.linalg.inv(P)
+    return -lr * A.T @ B @ A.T
+
+
+@pytest.mark.parametrize("func, words", [
+    (_inverse_in_the_wrong_order, "(A (I - lr P B))^{-1} = (I - lr P B)^{-1} P: the inverse "
+                                  "of a product reverses the order"),
+    (_change_of_A, "that is the change of A, -lr grad_A L; return the change of W"),
+    (_dw1, "that is the Euclidean step dW1")])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dw2_step_diagnoses_more_slips(capsys, func, words, seed):
+    assert not ch4_dw2_step(func, seed=seed)
+    out = last_line(capsys)
+    assert words in out and (f"seed {seed}" in out) == (seed != 0)
+
+
+def test_the_dw1_diagnosis_is_the_gradient_step():
+    """-lr A^T B A^T is dW1 as fpnotes implements it (grad_W L of the same loss)."""
+    W, X, Y, lr = ch4_dw2_problem(1)
+    R = fpnotes.reparameterized_map(W, "linear") @ X
+    np.testing.assert_allclose(_dw1(W, X, Y, lr),
+                               fpnotes.step("dW1", W, X, R, 2 * (R - Y), "linear", lr),
+                               rtol=1e-9, atol=1e-14)

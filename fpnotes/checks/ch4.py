@@ -171,10 +171,13 @@ def ch4_dw2_step(func, *, seed=0):
     Returns
     -------
     Verdict
-        True when the change is right; prints "Correct!" or "Not yet: ..." saying what is
-        wrong (shape, sign, transposed, scale, the new W instead of the change, the dW3
-        step, a transposed gradient, a missing factor of the gradient, arguments changed
-        in place), never the expected values.
+        True when the change is right and the function left its arguments unchanged;
+        prints "Correct!" or "Not yet: ..." saying what is wrong (shape, sign, transposed,
+        scale, the new W instead of the change, the change of A instead, the dW1 or the
+        dW3 step, the factors of (A+)^{-1} in the wrong order, a transposed gradient, a
+        missing factor of the gradient, arguments changed in place), never the expected
+        values. Only the values are judged: the method the exercise asks for (solves, no
+        inverse) is graded by reading the code.
     """
     W, X, Y, lr = ch4_dw2_problem(seed)
     where = ("" if seed == 0 else
@@ -187,9 +190,8 @@ def ch4_dw2_step(func, *, seed=0):
     for arg, original, name in zip(args[:3], (W, X, Y), ("W", "X", "Y"), strict=True):
         if not np.array_equal(arg, original):
             return report(False, f"dw2_step changed its argument {name} in place{where}; "
-                                 "compute I - W as a new array")
-    if value is None:
-        return report(False, f"dw2_step returns None: end it with a return statement{where}")
+                                 "work on new arrays (P = np.eye(N) - W is new, W -= ... "
+                                 "is not)")
     P = np.eye(W.shape[0]) - W
     expected = _dw2(P, X, Y, lr)
     atol = 1e-9 * np.abs(expected).max()   # entries near 0 carry the round-off of the largest
@@ -215,6 +217,15 @@ def _dw2_diagnosis(a, W, X, Y, lr, P, atol):
     if same(-lr * P @ grad_A @ P):
         return ("that is the dW3 step, the linearization dW = P dA P; dW2 maps the step in A "
                 "back exactly, W+ = I - (A+)^{-1}")
+    if same(-lr * grad_A):
+        return "that is the change of A, -lr grad_A L; return the change of W"
+    A = np.linalg.solve(P, np.eye(P.shape[0]))
+    if same(-lr * A.T @ grad_A @ A.T):
+        return ("that is the Euclidean step dW1, -lr grad_W L; dW2 steps in A and maps the "
+                "result back, W+ = I - (A+)^{-1}")
+    if same(P - P @ np.linalg.inv(np.eye(P.shape[0]) - lr * P @ grad_A)):
+        return ("(A (I - lr P B))^{-1} = (I - lr P B)^{-1} P: the inverse of a product "
+                "reverses the order of its factors")
     if same(_dw2(P, X, Y, lr, transpose_grad=True)):
         return "its gradient in A is transposed: grad_A L = (2/m)(A X - Y) X^T"
     m = X.shape[1]
