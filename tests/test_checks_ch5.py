@@ -132,3 +132,87 @@ def test_steepest_step_unfinished_or_crashing_says_not_yet(capsys, func, words):
     assert not verdict and isinstance(verdict, checks.Verdict)
     out = capsys.readouterr().out
     assert out.startswith("Not yet:") and words in out
+
+
+def test_steepest_step_fails_a_function_that_changes_its_arguments(capsys):
+    def scales_grad(W, grad, eps):
+        grad *= -1                     # -grad in grad's own memory
+        P = np.eye(W.shape[0]) - W
+        direction = P @ P.T @ grad @ P.T @ P
+        ADA = np.linalg.solve(P.T, np.linalg.solve(P, direction).T).T
+        return eps * direction / np.linalg.norm(ADA)
+
+    assert not checks.ch5_steepest_step(scales_grad)
+    assert _last_line(capsys) == (
+        "Not yet: steepest_step changed its argument grad in place; work on new arrays "
+        "(P = np.eye(N) - W is new, W -= ... is not)")
+
+    def p_in_W(W, grad, eps):
+        W -= np.eye(W.shape[0])
+        W *= -1
+        return steepest_step(np.eye(W.shape[0]) - W, grad, eps)
+
+    assert not checks.ch5_steepest_step(p_in_W, seed=1)
+    assert _last_line(capsys).startswith(
+        "Not yet: steepest_step changed its argument W in place (on the network of seed 1: N = ")
+
+
+def test_steepest_step_names_the_data_of_a_hidden_seed(capsys):
+    from fpnotes.checks.ch5 import _steepest_problem
+
+    for seed in (1, 2):
+        W, _, eps = _steepest_problem(seed)
+        assert not checks.ch5_steepest_step(lambda W, g, e: -steepest_step(W, g, e), seed=seed)
+        assert _last_line(capsys).endswith(
+            f"(on the network of seed {seed}: N = {W.shape[0]}, eps = {eps:.3g})")
+
+
+def _along(left, right):
+    """A step of the right metric length along -left(P) grad right(P)."""
+    def step(W, grad, eps):
+        P = np.eye(W.shape[0]) - W
+        D = -left(P) @ grad @ right(P)
+        ADA = np.linalg.solve(P.T, np.linalg.solve(P, D).T).T
+        return eps * D / np.linalg.norm(ADA)
+
+    return step
+
+
+def _PPt(P):
+    return P @ P.T
+
+
+def _PtP(P):
+    return P.T @ P
+
+
+@pytest.mark.parametrize("left, right, shown", [(_PtP, _PPt, "-P^T P grad P P^T"),
+                                                (_PtP, _PtP, "-P^T P grad P^T P"),
+                                                (_PPt, _PPt, "-P P^T grad P P^T")])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_steepest_step_sees_transposed_factors(capsys, left, right, shown, seed):
+    assert checks.ch5_steepest_step(_along(_PPt, _PtP), seed=seed)     # the right one
+    assert not checks.ch5_steepest_step(_along(left, right), seed=seed)
+    assert (f"U points along {shown}: check which factors of M^-1(V) = P P^T V P^T P are "
+            "transposed") in _last_line(capsys)
+
+
+def test_steepest_step_judges_only_the_values():
+    """The method (products and solves, no inverse) is graded by reading the code."""
+    def with_inverses(W, grad, eps):
+        A = np.linalg.inv(np.eye(W.shape[0]) - W)
+        D = -fpnotes.metric_inverse(W, grad)
+        return eps * D / np.linalg.norm(A @ D @ A)
+
+    for seed in (0, 1, 2):
+        assert checks.ch5_steepest_step(with_inverses, seed=seed)
+
+
+def test_the_normalization_needs_no_solve():
+    """|M^-1 g|_W^2 = <M^-1 g, g> (the solution's comment): the length from products only."""
+    from fpnotes.checks.ch5 import _metric_length, _steepest_problem
+
+    for seed in (0, 1, 2):
+        W, g, _ = _steepest_problem(seed)
+        Minv_g = fpnotes.metric_inverse(W, g, "linear")
+        assert np.isclose(_metric_length(W, Minv_g) ** 2, np.vdot(Minv_g, g), rtol=1e-10)

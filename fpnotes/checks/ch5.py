@@ -141,18 +141,28 @@ def ch5_steepest_step(func, *, seed=0):
     Returns
     -------
     Verdict
-        True when the step is right; prints "Correct!" or "Not yet: ..." saying what is
-        wrong (shape, sign, transposed, wrong length, Euclidean direction, M instead of
-        M^-1), never the expected values.
+        True when the step is right and the function left its arguments unchanged;
+        prints "Correct!" or "Not yet: ..." saying what is wrong (shape, sign, transposed,
+        wrong length, Euclidean direction, M instead of M^-1, M^-1 with the wrong factors
+        transposed, arguments changed in place), never the expected values. Only the
+        values are judged: the method the exercise asks for (products with P and solves,
+        no inverse) is graded by reading the code.
     """
     W, grad, eps = _steepest_problem(seed)
     P = np.eye(W.shape[0]) - W
     direction = -P @ P.T @ grad @ P.T @ P              # -M^{-1}(grad)
     expected = eps * direction / _metric_length(W, direction)
-    where = "" if seed == 0 else f" (on the network of seed {seed})"
-    value, msg = call_student(func, (W.copy(), grad.copy(), eps), "steepest_step")
+    where = ("" if seed == 0 else
+             f" (on the network of seed {seed}: N = {W.shape[0]}, eps = {eps:.3g})")
+    args = (W.copy(), grad.copy(), eps)      # copies: an in-place change is detected
+    value, msg = call_student(func, args, "steepest_step")
     if msg:
         return report(False, msg + where)
+    for arg, original, name in zip(args[:2], (W, grad), ("W", "grad"), strict=True):
+        if not np.array_equal(arg, original):
+            return report(False, f"steepest_step changed its argument {name} in place"
+                                 f"{where}; work on new arrays (P = np.eye(N) - W is new, "
+                                 "W -= ... is not)")
     ok, msg = compare_array(value, expected, "U", rtol=1e-7, atol=1e-12)
     if ok:
         return report(True, "")
@@ -167,4 +177,16 @@ def ch5_steepest_step(func, *, seed=0):
                    "(dW1); for the length |A U A|_F it is -M^-1(grad)")
         elif _parallel(U, -(A.T @ A @ grad @ A @ A.T)):
             msg = "U points along -M(grad), the metric itself; the step needs its inverse"
+        else:
+            msg = _transposed_factors(U, P, grad) or msg
     return report(False, msg + where)
+
+
+def _transposed_factors(U, P, grad):
+    """The message for a step along -M^-1(grad) with some factors of P transposed, or None."""
+    PPt, PtP = (P @ P.T, "P P^T"), (P.T @ P, "P^T P")
+    for (left, lname), (right, rname) in ((PtP, PPt), (PtP, PtP), (PPt, PPt)):
+        if _parallel(U, -(left @ grad @ right)):
+            return (f"U points along -{lname} grad {rname}: check which factors of "
+                    "M^-1(V) = P P^T V P^T P are transposed")
+    return None
