@@ -22,7 +22,7 @@ import numpy as np
 
 from ._result import Result
 
-__all__ = ["PAPER_MNIST", "run_summary", "rate_summary", "curves", "best_rates"]
+__all__ = ["PAPER_MNIST", "run_summary", "rate_summary", "curves", "best_rates", "is_interior"]
 
 #: The paper's MNIST runs (Zhu & Rosenbaum 2024, section 4, MNIST figure), read from the
 #: training statistics published with the authors' code: mean test accuracy over the last
@@ -102,22 +102,34 @@ def rate_summary(records):
     return out
 
 
-def best_rates(summary):
+def best_rates(summary, *, kept_only=False):
     """Each rule's rate with the highest median accuracy over seeds.
 
     Parameters
     ----------
     summary : dict from :func:`rate_summary`
+    kept_only : bool
+        Consider only the rates at which no seed lost its fixed point (a run that
+        lost it stopped early, and its network no longer settles for every input).
 
     Returns
     -------
-    dict ``{rule: lr}``
+    dict ``{rule: lr}`` (a rule with no eligible rate is left out)
     """
     best = {}
     for (rule, lr), row in summary.items():
+        if kept_only and row.lost:
+            continue
         if rule not in best or row.accuracy > summary[(rule, best[rule])].accuracy:
             best[rule] = lr
     return best
+
+
+def is_interior(summary, rule, lr):
+    """True when ``lr`` is neither the smallest nor the largest stored rate of ``rule``:
+    the grid brackets it, so a better rate is not simply off the grid's edge."""
+    rates = sorted(r for (name, r) in summary if name == rule)
+    return rates[0] < lr < rates[-1]
 
 
 def curves(records, rule, lr, field="test_accuracies", iterations="test_iterations"):

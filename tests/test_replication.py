@@ -11,7 +11,14 @@ from fpnotes.plotting.replication import (  # noqa: E402
     plot_eigenvalue_clouds,
     plot_replication_curves,
 )
-from fpnotes.replication import PAPER_MNIST, best_rates, curves, rate_summary, run_summary  # noqa: E402
+from fpnotes.replication import (  # noqa: E402
+    PAPER_MNIST,
+    best_rates,
+    curves,
+    is_interior,
+    rate_summary,
+    run_summary,
+)
 from fpnotes.sweep import grid, sweep  # noqa: E402
 
 
@@ -37,6 +44,12 @@ def test_run_and_rate_summaries(records):
     big = table[("dW1", 50.0)]
     assert big.max_real_peak_min > 1 and big.lost >= 1 and big.iterations < 12
     assert set(best_rates(table)) == {"dW1", "dW3"}
+    # a rate where some seed lost its fixed point is not eligible when kept_only
+    kept = best_rates(table, kept_only=True)
+    assert kept.get("dW1") != 50.0 and all(table[(r, lr)].lost == 0 for r, lr in kept.items())
+    assert not is_interior(table, "dW1", 0.05) and not is_interior(table, "dW1", 50.0)
+    table[("dW1", 1.0)] = table[("dW1", 0.05)]
+    assert is_interior(table, "dW1", 1.0)
 
 
 def test_curves_align_seeds(records):
