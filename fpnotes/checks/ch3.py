@@ -27,15 +27,25 @@ __all__ = ["ch3_one_neuron_minimum", "ch3_one_neuron_gradient", "ch3_pole_times"
            "ch3_pole_finder", "ch3_max_learning_rate", "ch3_line_data", "ch3_pole_problem"]
 
 
+def _line_rng():
+    """The random stream of the chapter's direction ``W1``: a child of the task's seed 0.
+
+    ``np.random.default_rng(np.random.SeedSequence(0).spawn(1)[0])`` is statistically
+    independent of ``np.random.default_rng(0)``, from which ``linear_task()`` draws ``X`` and
+    ``W_true``, so the line is a random direction that shares no draws with the task.
+    """
+    return np.random.default_rng(np.random.SeedSequence(0).spawn(1)[0])
+
+
 def ch3_line_data():
     """The line of the chapter's Figure 3.2: ``{"W_star": task.W_true, "W1": W1}``.
 
     ``task = linear_task()`` (N = 200, seed 0) and ``W1 = random_weights(200, 2.5,
-    np.random.default_rng(0))``, as the chapter builds them.
+    np.random.default_rng(np.random.SeedSequence(0).spawn(1)[0]))`` (:func:`_line_rng`, a
+    stream independent of the task's), as the chapter builds them.
     """
     W_star = linear_task().W_true
-    return {"W_star": W_star,
-            "W1": random_weights(W_star.shape[0], 2.5, np.random.default_rng(0))}
+    return {"W_star": W_star, "W1": random_weights(W_star.shape[0], 2.5, _line_rng())}
 
 
 def ch3_one_neuron_minimum(answer, target, g=1.0, x=1.0):
