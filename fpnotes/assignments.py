@@ -5,7 +5,8 @@ notebook of the book with exercises (``NN_*.ipynb`` and ``appendix_*.ipynb``) gi
 
 * a **student notebook** ``OUT/<name>.ipynb``: every ``solution``-tagged code cell
   replaced by a stub, every gated solution block and ``{solution}`` directive removed, an
-  answer cell after each written exercise, the check cells kept, outputs cleared;
+  answer cell after each written exercise and after the check cell of each computational
+  exercise with a written part, the check cells kept, outputs cleared;
 * for a notebook with computational exercises, an **Otter assignment** in
   ``OUT/otter/<stem>/``: an executed master notebook (one question per exercise, whose
   tests call the same ``fpnotes.checks`` functions as the check cells) and what
@@ -30,6 +31,10 @@ The exercise cell convention the chapters follow::
     code       (tagged "solution") setup lines / # solution / answer = ...
     markdown   ```{solution-end} ```
     code       fpnotes.checks.chN_name(answer, ...)
+
+A computational exercise that also asks a question graded by hand (a *written part*) has
+its ``{exercise}`` cell tagged ``written-part`` (cell metadata tags): the student notebook
+and the Otter master get a *Your answer* cell right after its check cell.
 
 In a solution cell, the lines above a ``# solution`` comment line are the exercise's
 setup (the problem data the exercise tells the student to build): they are kept in the
@@ -65,6 +70,7 @@ __all__ = [
     "SOLUTION_TAG",
     "STUB_TAG",
     "ANSWER_TAG",
+    "WRITTEN_PART_TAG",
     "SOLUTION_MARKER",
     "assigned_names",
     "loaded_names",
@@ -83,6 +89,9 @@ __all__ = [
 SOLUTION_TAG = "solution"
 STUB_TAG = "exercise-stub"
 ANSWER_TAG = "written-answer"
+# an exercise cell with this tag has a written part besides its computation (a question
+# graded by hand): it gets a *Your answer* cell after its check cell
+WRITTEN_PART_TAG = "written-part"
 # in a solution cell, the lines above this comment line are the exercise's setup
 SOLUTION_MARKER = "# solution"
 
@@ -416,9 +425,14 @@ def _parse(nb, name):
     gated = False               # inside {solution-start} ... {solution-end}
     gate_label = None
     pending = None              # exercise whose check cell is still to come
+    part_due = None             # written-part exercise whose answer cell is still to come
     for cell in nb["cells"]:
         cell = copy.deepcopy(cell)
         src = _source(cell)
+        if cell["cell_type"] == "markdown" and WRITTEN_PART_TAG in _tags(cell) and \
+                _exercise_label(src) is None:
+            raise ValueError(f"{name}: a markdown cell tagged {WRITTEN_PART_TAG!r} has no "
+                             "{exercise} directive with a :label:")
         if cell["cell_type"] == "markdown":
             lines = src.split("\n")
             if gated:
@@ -449,11 +463,16 @@ def _parse(nb, name):
             if found_label:
                 label, exercise_text = found_label, text
                 pending = None
+                if part_due is not None:        # its check cell never came: answer here
+                    items.append(("part", part_due))
+                    part_due = None
             if text.strip():
                 cell["source"] = text
                 items.append(("cell", cell))
             if had_written:
                 items.append(("written", label))
+            elif found_label and WRITTEN_PART_TAG in _tags(cell):
+                part_due = found_label
             continue
         if cell["cell_type"] == "code" and SOLUTION_TAG in _tags(cell):
             ex = _Exercise(gate_label if gated and gate_label else label, cell, exercise_text)
@@ -469,7 +488,13 @@ def _parse(nb, name):
             if pending is not None and pending.check is None:
                 pending.check = cell
                 pending = None
+                if part_due is not None:
+                    items += [("cell", cell), ("part", part_due)]
+                    part_due = None
+                    continue
         items.append(("cell", cell))
+    if part_due is not None:
+        items.append(("part", part_due))
     if gated:
         raise ValueError(f"{name}: exercise {gate_label or label}: {{solution-start}} is "
                          "never closed by {solution-end}")
@@ -484,8 +509,8 @@ HEADER = """\
 the solutions have been removed. In each exercise, replace every `...` with your own code,
 delete the `raise NotImplementedError(...)` line (in an exercise that asks for a function,
 replace that line inside the function by its body), and run the check cell below it: it prints
-`Correct!` or says what is still wrong. Write your answers to the written exercises in the
-cells marked *Your answer*."""
+`Correct!` or says what is still wrong. Write your answers to the written exercises, and to
+the questions of the computational ones, in the cells marked *Your answer*."""
 
 
 def _finish(out, cells, used, header):
@@ -498,8 +523,14 @@ def _finish(out, cells, used, header):
     return out
 
 
-def _answer_cell(label, used):
-    cell = nbformat.v4.new_markdown_cell(f"*Your answer (Exercise {label}):* ...")
+def _answer_cell(label, used, part=False):
+    """A *Your answer* markdown cell (tagged ``written-answer``) for exercise ``label``.
+
+    ``part``: the answer to the written part of a computational exercise (one tagged
+    ``written-part``), placed after its check cell.
+    """
+    what = "to the written part " if part else ""
+    cell = nbformat.v4.new_markdown_cell(f"*Your answer {what}(Exercise {label}):* ...")
     cell.metadata["tags"] = [ANSWER_TAG]
     cell["id"] = _new_id(label, "answer", used)
     return cell
@@ -520,8 +551,10 @@ def make_student_notebook(nb, name="this chapter"):
     nbformat.NotebookNode
         The notebook with solution cells replaced by stubs (setup lines kept), solution
         blocks and ``{solution}`` directives removed, an answer cell (tagged
-        ``written-answer``) after each written exercise, outputs cleared, execution
-        counts reset and a header markdown cell (tagged ``student-header``) first.
+        ``written-answer``) after each written exercise and after the check cell of each
+        exercise whose ``{exercise}`` cell is tagged ``written-part``, outputs cleared,
+        execution counts reset and a header markdown cell (tagged ``student-header``)
+        first.
 
     Raises
     ------
@@ -529,7 +562,8 @@ def make_student_notebook(nb, name="this chapter"):
         If ``nb`` is not a notebook (a mapping with a ``cells`` list).
     ValueError
         If a ``{solution-start}`` block is not closed by ``{solution-end}`` (the message
-        names the notebook and the exercise), or an exercise's answers cannot be told.
+        names the notebook and the exercise), an exercise's answers cannot be told, or a
+        cell tagged ``written-part`` has no labelled ``{exercise}`` directive.
     """
     items = _parse(nb, name)
     out = copy.deepcopy(nb)
@@ -539,8 +573,8 @@ def make_student_notebook(nb, name="this chapter"):
     for kind, obj in items:
         if kind == "cell":
             cells.append(obj)
-        elif kind == "written":
-            cells.append(_answer_cell(obj, used))
+        elif kind in ("written", "part"):
+            cells.append(_answer_cell(obj, used, part=kind == "part"))
         else:
             tags = [t for t in _tags(obj.solution) if t != SOLUTION_TAG] + [STUB_TAG]
             stub = nbformat.v4.new_code_cell(
@@ -730,7 +764,8 @@ def make_otter_master(nb, name, requirements=None, files=()):
     (a check with ``hidden_seeds``), one test per hidden seed calling the check on the
     student's function with ``seed=s``, and the question is all-or-nothing, so passing
     the public seed alone earns nothing. The check cell stays after the question, and
-    written exercises get an answer cell.
+    written exercises, and exercises tagged ``written-part`` after their check cell, get an
+    answer cell.
 
     Parameters
     ----------
@@ -764,8 +799,8 @@ def make_otter_master(nb, name, requirements=None, files=()):
         if kind == "cell":
             cells.append(obj)
             continue
-        if kind == "written":
-            cells.append(_answer_cell(obj, used))
+        if kind in ("written", "part"):
+            cells.append(_answer_cell(obj, used, part=kind == "part"))
             continue
         tests = _test_sources(obj)
         if tests is None:

@@ -29,6 +29,7 @@ from fpnotes.assignments import (
     SOLUTION_TAG,
     STUB_TAG,
     TEST_IMPORT,
+    WRITTEN_PART_TAG,
     assigned_names,
     chapter_notebooks,
     data_paths,
@@ -597,6 +598,103 @@ def test_answer_and_function_checks_in_one_check_cell():
                if STUB_TAG in tags(c)]
     assert stubbed_names(src(stub).split("\n", 1)[1], split_setup(FUNCTION_SOLUTION)[1]) == [
         "linear_gradient", "R_try"]
+
+
+def written_part_nb():
+    """The function exercise with a question graded by hand: its exercise cell is tagged
+    written-part. A second, untagged exercise follows, then a written exercise."""
+    nb = function_exercise_nb()
+    nb["cells"][1]["source"] = ("```{exercise} Gradient\n:label: ex-fn-grad\n\nWrite "
+                                "`linear_gradient`. Why two solves?\n```")
+    nb["cells"][1].metadata["tags"] = [WRITTEN_PART_TAG]
+    more = [nbformat.v4.new_markdown_cell("```{exercise} Sum\n:label: ex-fn-sum\n\nSum into "
+                                          "`total`.\n```"),
+            nbformat.v4.new_markdown_cell("```{solution-start} ex-fn-sum\n:class: dropdown\n```"),
+            nbformat.v4.new_code_cell("total = 1.0"),
+            nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
+            nbformat.v4.new_code_cell(
+                "fpnotes.checks.report(*fpnotes.checks.compare_scalar(total, 1.0))"),
+            nbformat.v4.new_markdown_cell("```{exercise} Discuss\n:label: ex-fn-discuss\n\nWhy?"
+                                          "\n```\n\n```{solution} ex-fn-discuss\n:class: "
+                                          "dropdown\nBecause.\n```")]
+    more[2].metadata["tags"] = [SOLUTION_TAG]
+    more[5].metadata["tags"] = [WRITTEN_PART_TAG]      # a written exercise: one answer cell
+    nb["cells"] += more
+    return nb
+
+
+def _answers_after(nb):
+    """[(source of the cell before each answer cell, answer text)]."""
+    cells = nb["cells"]
+    return [(src(cells[i - 1]), src(c)) for i, c in enumerate(cells) if ANSWER_TAG in tags(c)]
+
+
+def test_a_written_part_gets_an_answer_cell_after_its_check_cell(tmp_path):
+    nb = written_part_nb()
+    student = make_student_notebook(nb, name="03_fn.ipynb")
+    assert_student_version(nb, student)
+    assert _answers_after(student) == [
+        ("fpnotes.checks.ch2_linear_gradient(linear_gradient)",
+         "*Your answer to the written part (Exercise ex-fn-grad):* ..."),
+        (src(nb["cells"][-1]).split("\n\n```{solution}")[0],
+         "*Your answer (Exercise ex-fn-discuss):* ...")]
+    # the Otter master: the same cell after the check cell, outside the question
+    master = make_otter_master(nb, "03_fn.ipynb")
+    assert _answers_after(master) == _answers_after(student)
+    cells = master["cells"]
+    k = next(i for i, c in enumerate(cells) if ANSWER_TAG in tags(c))
+    assert src(cells[k - 2]) == "# END QUESTION"
+    assert len({c["id"] for c in cells}) == len(cells)
+    nbformat.validate(master)
+    # untagged, the exercise gets no answer cell
+    del nb["cells"][1].metadata["tags"]
+    assert len(_answers_after(make_student_notebook(nb))) == 1
+    # the student notebook still runs with only the stub's NotImplementedError
+    errors = execute(make_student_notebook(written_part_nb()), tmp_path)
+    assert {e["ename"] for e in errors} == {"NotImplementedError"}
+
+
+def test_a_written_part_without_a_check_cell_is_answered_before_the_next_exercise():
+    nb = written_part_nb()
+    del nb["cells"][5]                     # the check cell of ex-fn-grad
+    cells = make_student_notebook(nb)["cells"]
+    k = next(i for i, c in enumerate(cells) if ANSWER_TAG in tags(c))
+    assert "ex-fn-grad" in src(cells[k]) and STUB_TAG in tags(cells[k - 1])
+    assert "{exercise} Sum" in src(cells[k + 1])
+    # and at the end of the notebook, when nothing follows
+    nb["cells"][5:] = []
+    assert "ex-fn-grad" in src(make_student_notebook(nb)["cells"][-1])
+
+
+def test_written_part_tag_needs_an_exercise():
+    nb = function_exercise_nb()
+    nb["cells"][0] = nbformat.v4.new_markdown_cell("Some prose.")
+    nb["cells"][0].metadata["tags"] = [WRITTEN_PART_TAG]
+    with pytest.raises(ValueError, match="03_x.ipynb: a markdown cell tagged 'written-part'"):
+        make_student_notebook(nb, name="03_x.ipynb")
+
+
+# the book's computational exercises whose statements ask a question graded by hand
+WRITTEN_PARTS = {"00_preface.ipynb": ["ex-ch0-linear-fixed-point"],
+                 "04_reparameterization.ipynb": ["ex-ch4-dw2-function"],
+                 "05_metrics.ipynb": ["ex-ch5-length", "ex-ch5-steepest-step", "ex-ch5-slice"]}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_written_parts_have_answer_cells(path):
+    book_nb = nbformat.read(path, as_version=4)
+    tagged = [m.group(1) for c in book_nb["cells"] if WRITTEN_PART_TAG in tags(c)
+              and "{solution}" not in src(c)          # a written exercise has its answer cell
+              for m in [re.search(r":label:\s*(\S+)", src(c))]]
+    assert set(WRITTEN_PARTS.get(path.name, [])) <= set(tagged)
+    student = make_student_notebook(book_nb, name=path.name)
+    master = make_otter_master(book_nb, path.name)
+    for label in tagged:
+        for nb in (student, master) if master is not None else (student,):
+            before = [b for b, text in _answers_after(nb) if f"(Exercise {label})" in text]
+            assert len(before) == 1, label
+            # right after the exercise's check cell
+            assert check_names(before[0]), (label, before[0])
 
 
 def aliased_nb():
