@@ -227,14 +227,22 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
     act = as_activation(f, N)
     X, vector = as_patterns(X, N)
     check_choice(on_fail, ON_FAIL, "on_fail")
-    method, tol, max_iter, damping, h, memory = _check_options(method, tol, max_iter, damping,
-                                                                h, memory)
+    options = _checked_options(act, method=method, tol=tol, max_iter=max_iter, damping=damping,
+                               h=h, memory=memory)
     if not isinstance(return_trajectory, (bool, np.bool_)):
         raise TypeError(f"return_trajectory must be True or False, got {return_trajectory!r}")
-    R0 = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
-    if method == "direct" and not is_linear(act):
-        raise ValueError("method='direct' solves linear networks only; "
-                         f"got activation {getattr(act, 'name', act)!r}")
+    R0 = None if r0 is None else as_like(r0, X.shape, "r0")
+    return _fixed_point(W, X, act, R0, on_fail=on_fail, vector=vector,
+                        return_trajectory=return_trajectory, **options)
+
+
+def _fixed_point(W, X, act, R0, *, method, tol, max_iter, damping, h, memory, on_fail="ignore",
+                 vector=False, return_trajectory=False):
+    """:func:`fixed_point` on checked arguments (``_checked_options``): the kernel a loop calls.
+
+    ``R0`` (N, m) or None (zeros) is copied: the solvers write into their start.
+    """
+    R0 = np.zeros_like(X) if R0 is None else R0.copy()
     if method == "auto":
         method = "direct" if is_linear(act) else "auto"
     solver = _SOLVERS[method]
@@ -252,6 +260,16 @@ def _check_options(method="auto", tol=1e-10, max_iter=None, damping=1.0, h=0.01,
             check_int(max_iter, "max_iter", minimum=1, optional=True),
             check_number(damping, "damping", low=0.0, high=1.0),
             check_number(h, "h", low=0.0, high=1.0), check_int(memory, "memory", minimum=1))
+
+
+def _checked_options(act, **options):
+    """The solver options of :func:`fixed_point` checked for the activation ``act``, as the
+    keyword arguments of :func:`_fixed_point` (values converted: ``tol`` a float, ...)."""
+    method, tol, max_iter, damping, h, memory = _check_options(**options)
+    if method == "direct" and not is_linear(act):
+        raise ValueError("method='direct' solves linear networks only; "
+                         f"got activation {getattr(act, 'name', act)!r}")
+    return dict(method=method, tol=tol, max_iter=max_iter, damping=damping, h=h, memory=memory)
 
 
 def check_solver_options(options, name="solver"):
@@ -445,7 +463,7 @@ def _apply_inplace(act, Z):
 def _euler(W, X, act, R0, *, tol, max_iter, h, return_trajectory, **_):
     max_iter = 100_000 if max_iter is None else max_iter
     if return_trajectory:
-        traj = _simulate(W, X, act, max_iter, h, R0)
+        traj = _euler_steps(W, X, act, max_iter, h, R0)
         return Result(r=traj[-1].copy(), iterations=max_iter, work=float(max_iter),
                       method="euler", trajectory=traj)
     res = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter, damping=h)
@@ -478,11 +496,10 @@ def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
     W = as_weights(W)
     act = as_activation(f, W.shape[0])
     X, vector = as_patterns(X, W.shape[0])
-    R = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
+    R = None if r0 is None else as_like(r0, X.shape, "r0")
     steps = check_int(steps, "steps", minimum=0)
     h = check_number(h, "h", low=0.0, high=1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        traj = _simulate(W, X, act, steps, h, R)
+    traj = _euler_steps(W, X, act, steps, h, R)
     # One pass over the trajectory, after the loop: the steps themselves stay plain.
     bad = ~np.isfinite(traj).reshape(steps + 1, -1).all(axis=1)
     if bad.any():
@@ -491,13 +508,45 @@ def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
     return traj[:, :, 0] if vector else traj
 
 
-def _simulate(W, X, act, steps, h, R):
-    traj = np.empty((steps + 1,) + X.shape)
-    traj[0] = R
-    for t in range(steps):
-        R = R + h * (act.f(W @ R + X) - R)
-        traj[t + 1] = R
-    return traj
+def _euler_steps(W, X, act, steps, h, R=None, *, trajectory=True, convex=False):
+    """The one forward-Euler loop of the package (private: no argument is checked).
+
+    ``steps`` steps of tau dr/dt = -r + f(W r + x) of size ``h`` from ``R`` (zeros when
+    None; never modified). It serves :func:`simulate` and the ``"euler"`` method of
+    :func:`fixed_point`, :func:`fpnotes.bptt_training.simulate_euler` and the forward pass
+    of :func:`fpnotes.bptt_gradient`. The state may overflow to inf or NaN (no warning
+    here): the callers check it.
+
+    Parameters
+    ----------
+    W : ndarray (N, N)
+    X : ndarray (N, m)
+    act : Activation
+    steps : int >= 0
+    h : float
+    R : ndarray (N, m), optional
+    trajectory : bool
+        Return every state r_0, ..., r_T, shape (steps + 1, N, m); else only r_T.
+    convex : bool
+        Write the step as ``(1 - h) r + h f(W r + x)`` (BPTT's form) instead of
+        ``r + h (f(W r + x) - r)``. The two are equal in exact arithmetic and round
+        differently (in the last bit); each caller keeps the form it has always used,
+        so that its results stay bit for bit the same.
+    """
+    R = np.zeros_like(X) if R is None else R
+    traj = None
+    if trajectory:
+        traj = np.empty((steps + 1,) + X.shape)
+        traj[0] = R
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            if convex:
+                R = (1 - h) * R + h * act.f(W @ R + X)
+            else:
+                R = R + h * (act.f(W @ R + X) - R)
+            if trajectory:
+                traj[t + 1] = R
+    return traj if trajectory else R
 
 
 def _anderson(W, X, act, R0, **kwargs):
