@@ -18,7 +18,7 @@ from .activations import as_activation
 from .gradients import _bptt_gradient
 from .solvers import _euler_steps
 from .stability import _max_real_eig
-from .training import Update, UpdateDiverged, _max_real_or_nan, train
+from .training import Update, UpdateDiverged, train
 
 __all__ = ["BPTTUpdate", "train_bptt", "train_task_bptt", "simulate_euler"]
 
@@ -88,9 +88,6 @@ class BPTTUpdate(Update):
     def evaluate(self, W, X, T):
         r = _euler_steps(W, X, self.run.act, self.steps, self.h, trajectory=False, convex=True)
         return self.run.loss(r, T) if np.all(np.isfinite(r)) else Result(loss=np.nan)
-
-    def final_record(self, W, Xb, it):
-        return {"max_real": _max_real_or_nan(W)}
 
     def result_fields(self):
         return {"steps": self.steps, "h": self.h}

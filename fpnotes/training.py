@@ -135,8 +135,9 @@ class Update:
       by :func:`train`; ``step`` does not check them again.
     * ``evaluate(W, X, T)``: the loss's result on a test set (``loss`` NaN when the
       network has no response to it).
-    * ``final_record(W, Xb, it)``: the stability record at the end of the run on the next
-      batch ``Xb`` (None after a divergence: then only what W alone gives).
+    * ``final_record(W, Xb, it)``: the stability record at the end of the run, on the
+      batch ``Xb`` the next update would use (None after a divergence: then only what W
+      alone gives). By default max Re lambda(W).
 
     Class attributes: ``eig_fields`` (the fields of ``TrainResult.eig`` besides
     ``iteration``), ``extra_history`` (more fields of ``TrainResult.history``),
@@ -202,7 +203,7 @@ class FixedPointUpdate(Update):
             raise ValueError(f"unknown compare rule {compare!r}; use one of {', '.join(RULES)}")
         self.rule, self.compare, self.name = rule, compare, rule
         self.solver = {"tol": 1e-10, **check_solver_options(solver)}
-        self.require_stable = require_stable
+        self.require_stable = bool(require_stable)
         self.stability_sample = check_int(stability_sample, "stability_sample", minimum=1,
                                           optional=True)
         self.extra_history = () if compare is None else ("angle",)
@@ -291,9 +292,8 @@ class FixedPointUpdate(Update):
                 "max_real_GW": np.nan if crit is None else crit.max_real_GW}
 
     def __repr__(self):
-        more = "".join(f", {k}={v!r}" for k, v in (("compare", self.compare),)
-                       if v is not None)
-        return f"FixedPointUpdate({self.rule!r}{more})"
+        compare = "" if self.compare is None else f", compare={self.compare!r}"
+        return f"FixedPointUpdate({self.rule!r}{compare})"
 
 
 def train(W0, X, targets, *, lr, n_iter, update=None, rule=None, f="tanh",
