@@ -44,7 +44,7 @@ from .stability import (
     unstable_patterns,
 )
 from .tasks import digits_task, linear_task, mnist_task, random_weights
-from .training import TrainResult, train, train_task
+from .training import FixedPointUpdate, TrainResult, Update, UpdateDiverged, train, train_task
 
 __version__ = "0.1.0"
 
@@ -71,6 +71,6 @@ __all__ = [
     "fixed_point", "residual", "simulate",
     "jacobian_eigenvalues", "max_real_eig", "spectral_radius", "stability", "stability_criterion",
     "unstable_patterns", "digits_task", "linear_task", "mnist_task", "random_weights",
-    "TrainResult", "train", "train_task",
+    "TrainResult", "train", "train_task", "Update", "FixedPointUpdate", "UpdateDiverged",
     "sweep",
 ]

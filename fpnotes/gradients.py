@@ -31,8 +31,8 @@ from ._validation import (
     check_positive,
 )
 from .activations import as_activation
-from .losses import get_loss
-from .solvers import ON_FAIL, ConvergenceWarning, FixedPointError
+from .losses import _check_targets, _prepare_loss, get_loss
+from .solvers import ON_FAIL, ConvergenceWarning, FixedPointError, _euler_steps
 
 __all__ = ["euclidean_gradient", "adjoint", "bptt_gradient", "ADJOINT_METHODS"]
 
@@ -75,6 +75,13 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
     check_choice(on_fail, ON_FAIL, "on_fail")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1, optional=True)
+    return _adjoint(W, G, D, method=method, tol=tol, max_iter=max_iter, on_fail=on_fail,
+                    stacklevel=3)
+
+
+def _adjoint(W, G, D, *, method="auto", tol=1e-10, max_iter=None, on_fail="warn", stacklevel=2):
+    """:func:`adjoint` on checked arguments (the kernel the learning rules call)."""
+    N = W.shape[0]
     m = G.shape[1]
     U = X0 = None
     same_gain = bool(np.all(G == G[:, :1]))
@@ -131,7 +138,7 @@ def adjoint(W, G, delta, *, method="auto", tol=1e-10, max_iter=None, on_fail="wa
         if on_fail == "raise":
             raise FixedPointError(msg, out)
         if on_fail == "warn":
-            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+            warnings.warn(msg, ConvergenceWarning, stacklevel=stacklevel)
     return out
 
 
@@ -185,8 +192,19 @@ def euclidean_gradient(W, X, r, delta, f="tanh", *, adjoint_method="auto", tol=1
     X, _ = as_patterns(X, N)
     R = as_like(r, X.shape, "r")
     D = as_like(delta, X.shape, "delta")
+    check_choice(adjoint_method, ADJOINT_METHODS, "adjoint method")
+    check_choice(on_fail, ON_FAIL, "on_fail")
+    tol = check_positive(tol, "tol")
+    return _euclidean_gradient(W, X, R, D, act, adjoint_method=adjoint_method, tol=tol,
+                               on_fail=on_fail, stacklevel=4)
+
+
+def _euclidean_gradient(W, X, R, D, act, *, adjoint_method="auto", tol=1e-10, on_fail="warn",
+                        stacklevel=3):
+    """:func:`euclidean_gradient` on checked arguments (rule dW1's kernel)."""
     G = act.df(W @ R + X)
-    U = adjoint(W, G, D, method=adjoint_method, tol=tol, on_fail=on_fail).u
+    U = _adjoint(W, G, D, method=adjoint_method, tol=tol, on_fail=on_fail,
+                 stacklevel=stacklevel).u
     return (G * U) @ R.T / X.shape[1]
 
 
@@ -227,16 +245,21 @@ def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error
     steps = check_int(steps, "steps", minimum=1)
     h = check_number(h, "h", low=0.0, high=1.0)
     loss_fn = get_loss(loss)
-    rs = np.empty((steps + 1,) + X.shape)
-    rs[0] = 0.0
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(steps):
-            rs[t + 1] = (1 - h) * rs[t] + h * act.f(W @ rs[t] + X)
+    _check_targets(loss_fn, X.shape, targets, readout)
+    kernel, targets = _prepare_loss(loss_fn, targets, readout)
+    return _bptt_gradient(W, X, targets, act, steps, h, kernel)[0]
+
+
+def _bptt_gradient(W, X, T, act, steps, h, loss):
+    """:func:`bptt_gradient` on checked arguments; ``loss`` is a kernel ``(R, T) -> Result``
+    (:func:`fpnotes.losses._prepare_loss`). Returns the Result and the loss's own output
+    at r_T (None when the forward pass overflowed)."""
+    rs = _euler_steps(W, X, act, steps, h, convex=True)
     if not np.all(np.isfinite(rs[-1])):
-        # the dynamics ran away: there is no loss to differentiate (still check targets)
-        _call_loss(loss_fn, np.broadcast_to(0.0, X.shape), targets, readout)
-        return Result(gradient=np.full_like(W, np.nan), loss=np.nan, r=rs[-1], diverged=True)
-    out = _call_loss(loss_fn, rs[-1], targets, readout)
+        # the dynamics ran away: there is no loss to differentiate
+        return Result(gradient=np.full_like(W, np.nan), loss=np.nan, r=rs[-1],
+                      diverged=True), None
+    out = loss(rs[-1], T)
     lam = out.delta / X.shape[1]
     grad = np.zeros_like(W)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -246,8 +269,4 @@ def bptt_gradient(W, X, targets, f="tanh", *, steps, h=0.01, loss="squared_error
             lam = (1 - h) * lam + h * (W.T @ gl)
     # the backward pass can overflow where the forward one did not (huge W)
     diverged = not (np.isfinite(out.loss) and np.all(np.isfinite(grad)))
-    return Result(gradient=grad, loss=out.loss, r=rs[-1], diverged=diverged)
-
-
-def _call_loss(loss_fn, R, targets, readout):
-    return loss_fn(R, targets, readout) if readout is not None else loss_fn(R, targets)
+    return Result(gradient=grad, loss=out.loss, r=rs[-1], diverged=diverged), out

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validation import as_like, as_patterns, as_real_array, as_weights, check_lr
 from .activations import as_activation, is_linear
-from .gradients import euclidean_gradient
+from .gradients import _euclidean_gradient
 
 __all__ = ["RULES", "Rule", "update", "step", "metric", "metric_inverse",
            "reparameterized_map", "angle", "StepError"]
@@ -70,7 +70,7 @@ def _step_dW1(W, X, R, delta, act, lr):
     pattern, batched). Its size blows up near the poles of the loss, where
     I - G_i W is singular.
     """
-    return -lr * euclidean_gradient(W, X, R, delta, act)
+    return -lr * _euclidean_gradient(W, X, R, delta, act)
 
 
 def _step_dW2(W, X, R, delta, act, lr):
@@ -267,6 +267,11 @@ def angle(U, V):
     V = as_real_array(V, "V")
     if U.shape != V.shape:
         raise ValueError(f"U and V must have the same shape, got {U.shape} and {V.shape}")
+    return _angle(U, V)
+
+
+def _angle(U, V):
+    """:func:`angle` of two finite float arrays of the same shape (ValueError if one is 0)."""
     U, V = U.ravel(), V.ravel()
     su, sv = np.max(np.abs(U), initial=0.0), np.max(np.abs(V), initial=0.0)
     if su == 0 or sv == 0:

@@ -286,17 +286,28 @@ def fixed_point(W, X, f="tanh", *, method="auto", tol=1e-10, max_iter=None, r0=N
         method, tol, max_iter, options,
         {"damping": damping, "h": h, "memory": memory, "return_trajectory": return_trajectory})
     monitor = _monitor(X.shape[1], callback, history, method, opts)
-    R0 = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
     if method == "direct" and not is_linear(act):
         raise ValueError("method='direct' solves linear networks only; "
                          f"got activation {getattr(act, 'name', act)!r}")
+    R0 = None if r0 is None else as_like(r0, X.shape, "r0")
+    return _fixed_point(W, X, act, R0, method=method, tol=tol, max_iter=max_iter, options=opts,
+                        on_fail=on_fail, vector=vector, monitor=monitor, history=bool(history))
+
+
+def _fixed_point(W, X, act, R0, *, method, tol, max_iter, options, on_fail="ignore",
+                 vector=False, monitor=None, history=False):
+    """:func:`fixed_point` on checked arguments (``_checked_options``): the kernel a loop calls.
+
+    ``R0`` (N, m) or None (zeros) is copied: the solvers write into their start.
+    """
+    R0 = np.zeros_like(X) if R0 is None else R0.copy()
     if method == "auto" and is_linear(act):
-        method, opts = "direct", {}
+        method, options = "direct", {}
     # Diverging columns overflow on their way out; they are detected (non-finite
     # residual) and reported, so numpy's floating-point warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
         run = _SOLVERS[method](W, X, act, R0, tol=tol, max_iter=max_iter, monitor=monitor,
-                               **opts)
+                               **options)
         return _finish(run, W, X, act, tol, on_fail, vector, monitor if history else None)
 
 
@@ -354,6 +365,16 @@ def _method_options(method, options=None, shorthands=None):
     checked = dict(allowed)
     checked.update({key: _OPTION_CHECKS[key](value) for key, value in given.items()})
     return checked
+
+
+def _checked_options(act, method="auto", tol=1e-10, max_iter=None, options=None, **shorthands):
+    """A ``train(solver=...)`` dict (see :func:`check_solver_options`) checked for the
+    activation ``act``, as the keyword arguments of :func:`_fixed_point`."""
+    method, tol, max_iter, opts = _check_solver_args(method, tol, max_iter, options, shorthands)
+    if method == "direct" and not is_linear(act):
+        raise ValueError("method='direct' solves linear networks only; "
+                         f"got activation {getattr(act, 'name', act)!r}")
+    return dict(method=method, tol=tol, max_iter=max_iter, options=opts)
 
 
 def check_solver_options(options, name="solver"):
@@ -653,7 +674,7 @@ def _apply_inplace(act, Z):
 def _euler(W, X, act, R0, *, tol, max_iter, h=0.01, return_trajectory=False, monitor=None):
     max_iter = 100_000 if max_iter is None else max_iter
     if return_trajectory:  # every step kept, none measured (fixed_point refuses a monitor)
-        traj = _simulate(W, X, act, max_iter, h, R0)
+        traj = _euler_steps(W, X, act, max_iter, h, R0)
         return _Run(traj[-1].copy(), max_iter, float(max_iter), "euler", trajectory=traj)
     run = _iterate(W, X, act, R0, tol=tol, max_iter=max_iter, damping=h, monitor=monitor)
     run.method = "euler"
@@ -685,11 +706,10 @@ def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
     W = as_weights(W)
     act = as_activation(f, W.shape[0])
     X, vector = as_patterns(X, W.shape[0])
-    R = np.zeros_like(X) if r0 is None else as_like(r0, X.shape, "r0").copy()
+    R = None if r0 is None else as_like(r0, X.shape, "r0")
     steps = check_int(steps, "steps", minimum=0)
     h = check_number(h, "h", low=0.0, high=1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        traj = _simulate(W, X, act, steps, h, R)
+    traj = _euler_steps(W, X, act, steps, h, R)
     # One pass over the trajectory, after the loop: the steps themselves stay plain.
     bad = ~np.isfinite(traj).reshape(steps + 1, -1).all(axis=1)
     if bad.any():
@@ -698,13 +718,45 @@ def simulate(W, X, f="tanh", *, steps, h=0.01, r0=None):
     return traj[:, :, 0] if vector else traj
 
 
-def _simulate(W, X, act, steps, h, R):
-    traj = np.empty((steps + 1,) + X.shape)
-    traj[0] = R
-    for t in range(steps):
-        R = R + h * (act.f(W @ R + X) - R)
-        traj[t + 1] = R
-    return traj
+def _euler_steps(W, X, act, steps, h, R=None, *, trajectory=True, convex=False):
+    """The one forward-Euler loop of the package (private: no argument is checked).
+
+    ``steps`` steps of tau dr/dt = -r + f(W r + x) of size ``h`` from ``R`` (zeros when
+    None; never modified). It serves :func:`simulate` and the ``"euler"`` method of
+    :func:`fixed_point`, :func:`fpnotes.bptt_training.simulate_euler` and the forward pass
+    of :func:`fpnotes.bptt_gradient`. The state may overflow to inf or NaN (no warning
+    here): the callers check it.
+
+    Parameters
+    ----------
+    W : ndarray (N, N)
+    X : ndarray (N, m)
+    act : Activation
+    steps : int >= 0
+    h : float
+    R : ndarray (N, m), optional
+    trajectory : bool
+        Return every state r_0, ..., r_T, shape (steps + 1, N, m); else only r_T.
+    convex : bool
+        Write the step as ``(1 - h) r + h f(W r + x)`` (BPTT's form) instead of
+        ``r + h (f(W r + x) - r)``. The two are equal in exact arithmetic and round
+        differently (in the last bit); each caller keeps the form it has always used,
+        so that its results stay bit for bit the same.
+    """
+    R = np.zeros_like(X) if R is None else R
+    traj = None
+    if trajectory:
+        traj = np.empty((steps + 1,) + X.shape)
+        traj[0] = R
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            if convex:
+                R = (1 - h) * R + h * act.f(W @ R + X)
+            else:
+                R = R + h * (act.f(W @ R + X) - R)
+            if trajectory:
+                traj[t + 1] = R
+    return traj if trajectory else R
 
 
 def _anderson(W, X, act, R0, *, tol, max_iter, damping=1.0, memory=5, monitor=None):

@@ -165,10 +165,15 @@ def stability_criterion(W, G, chunk=64, *, sample=None, seed=0):
     """
     W = as_weights(W)
     G, _ = as_patterns(G, W.shape[0], "G")
+    if sample is not None and not (isinstance(sample, (int, np.integer)) and sample >= 1):
+        raise ValueError(f"sample must be a positive integer or None, got {sample!r}")
+    return _stability_criterion(W, G, chunk, sample=sample, seed=seed)
+
+
+def _stability_criterion(W, G, chunk=64, *, sample=None, seed=0):
+    """:func:`stability_criterion` on checked arguments (the kernel a training loop calls)."""
     patterns = np.arange(G.shape[1])
     if sample is not None:
-        if not (isinstance(sample, (int, np.integer)) and sample >= 1):
-            raise ValueError(f"sample must be a positive integer or None, got {sample!r}")
         if sample < G.shape[1]:
             patterns = np.sort(np.random.default_rng(seed).choice(G.shape[1], sample,
                                                                   replace=False))
@@ -179,7 +184,7 @@ def stability_criterion(W, G, chunk=64, *, sample=None, seed=0):
         cols = todo[j:j + chunk]
         value[cols] = np.linalg.eigvals(G[:, cols].T[:, :, None] * W).real.max(axis=1)
     bad = np.flatnonzero(value >= 1)
-    return Result(max_real_W=max_real_eig(W), unstable_fraction=bad.size / G.shape[1],
+    return Result(max_real_W=_max_real_eig(W), unstable_fraction=bad.size / G.shape[1],
                   unstable=patterns[bad],
                   max_real_GW=float(value.max()) if bad.size else np.nan,
                   n_dense=int(todo.size), patterns=patterns)
@@ -240,7 +245,11 @@ def max_real_eig(W):
     For a linear network with gain 1 the fixed point is stable iff this is < 1;
     for tanh networks (gains <= 1) it bounds what the gains can make of it.
     """
-    return float(np.linalg.eigvals(as_weights(W)).real.max())
+    return _max_real_eig(as_weights(W))
+
+
+def _max_real_eig(W):
+    return float(np.linalg.eigvals(W).real.max())
 
 
 def spectral_radius(W):

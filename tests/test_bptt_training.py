@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import fpnotes
-from fpnotes.bptt_training import simulate_euler, train_bptt, train_task_bptt
+from fpnotes.bptt_training import BPTTUpdate, simulate_euler, train_bptt, train_task_bptt
 
 
 def _task():
@@ -62,3 +62,44 @@ def test_bad_input(kwargs, exc):
     args.update(kwargs)
     with pytest.raises(exc):
         train_bptt(W0, X, Y, **args)
+
+
+def test_train_bptt_is_train_with_a_bptt_update():
+    """One loop: train_bptt is fpnotes.train(update=BPTTUpdate(steps, h)), field for field."""
+    W0, X, Y = _task()
+    kw = dict(lr=0.3, n_iter=7, eig_every=3, X_test=X[:, :4], targets_test=Y[:, :4],
+              eval_every=2, batch_size=5, seed=1)
+    a = train_bptt(W0, X, Y, steps=15, h=0.2, **kw)
+    b = fpnotes.train(W0, X, Y, update=BPTTUpdate(15, 0.2), **kw)
+    assert sorted(a) == sorted(b) and "lost_at" not in a
+    np.testing.assert_array_equal(a.W, b.W)
+    for group in ("history", "eig", "test"):
+        assert list(a[group]) == list(b[group])
+        for key in a[group]:
+            np.testing.assert_array_equal(a[group][key], b[group][key])
+    assert (a.rule, a.steps, a.h, a.message) == ("BPTT", 15, 0.2, b.message)
+    assert list(a.eig) == ["iteration", "max_real"]  # no fixed point to judge
+
+
+def test_a_diverging_run_records_its_last_check_once():
+    """Before the one loop, BPTT appended the final max Re lambda(W) even when the
+    iteration that diverged had just recorded it: eig.iteration was [0, 0] here."""
+    _, X, Y = _task()
+    run = train_bptt(5.0 * np.eye(10), X, Y, lr=0.1, n_iter=3, steps=1000, h=0.5, f="linear",
+                     eig_every=1)
+    assert run.diverged and run.eig.iteration.tolist() == [0]
+    assert run.eig.max_real.tolist() == [5.0]
+
+
+def test_one_euler_loop_for_simulate_euler_and_the_bptt_forward_pass():
+    W0, X, Y = _task()
+    r = simulate_euler(W0, X, steps=25, h=0.3)
+    np.testing.assert_array_equal(r, fpnotes.bptt_gradient(W0, X, Y, steps=25, h=0.3).r)
+
+
+def test_bptt_update_checks_its_arguments_when_made():
+    with pytest.raises(ValueError, match="steps"):
+        BPTTUpdate(0)
+    with pytest.raises(TypeError, match="h"):
+        BPTTUpdate(5, h="0.1")
+    assert repr(BPTTUpdate(5, 0.25)) == "BPTTUpdate(steps=5, h=0.25)"

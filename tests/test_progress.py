@@ -83,6 +83,17 @@ def test_training_progress_uses_one_display_slot(notebook_display):
     assert shown.history.loss.tolist() == quiet.history.loss.tolist()
 
 
+def test_bptt_progress_uses_one_display_slot_too(notebook_display):
+    from fpnotes.bptt_training import train_task_bptt
+
+    task = fpnotes.linear_task(N=10, m=5, seed=0)
+    quiet = train_task_bptt(task, 0.5, 20, steps=10, h=0.3)
+    shown = train_task_bptt(task, 0.5, 20, steps=10, h=0.3, progress=True)
+    assert len(notebook_display) == 1
+    assert html(notebook_display[0].shown[-1]) == ""
+    assert shown.history.loss.tolist() == quiet.history.loss.tolist()
+
+
 def test_stored_notebook_keeps_only_an_empty_output():
     """Executed like the book: the bar leaves one empty HTML output and no widget state."""
     nbclient = pytest.importorskip("nbclient")

@@ -12,6 +12,7 @@ import pytest
 from conftest import random_net, rotational_net
 
 import fpnotes as fp
+from fpnotes._result import Result
 from fpnotes.rules import StepError
 
 # ----------------------------------------------------------------------------- crashes
@@ -288,7 +289,7 @@ def test_train_converts_arithmetic_failures_into_divergence(monkeypatch):
     from fpnotes import training
 
     task = _linear_task()
-    for name, error in (("_solve", np.linalg.LinAlgError), ("step", OverflowError)):
+    for name, error in (("_solve", np.linalg.LinAlgError), ("_checked_step", OverflowError)):
         real = getattr(training, name)
         calls = {"n": 0}
 
@@ -309,7 +310,7 @@ def test_ctrl_c_during_train_keeps_the_partial_history(monkeypatch):
     from fpnotes import training
 
     task = _linear_task()
-    real = training.fixed_point
+    real = training._fixed_point
     calls = {"n": 0}
 
     def interrupted(*args, **kwargs):
@@ -318,12 +319,108 @@ def test_ctrl_c_during_train_keeps_the_partial_history(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(training, "fixed_point", interrupted)
+    monkeypatch.setattr(training, "_fixed_point", interrupted)
     with pytest.raises(KeyboardInterrupt) as err:
         fp.train(task.W0, task.X, task.targets, rule="dW3", lr=0.1, n_iter=10, f=task.f)
     partial = err.value.result
     assert partial.interrupted and partial.iterations == 3
     assert len(partial.history.loss) == 3 and "interrupted" in partial.message
+
+
+def test_train_takes_an_update_or_the_rule_shorthand():
+    task = fp.digits_task(N=20, seed=0)
+    kw = dict(lr=0.1, n_iter=6, f=task.f, loss=task.loss, readout=task.readout,
+              batch_size=50, eig_every=2, X_test=task.X_test, targets_test=task.targets_test,
+              eval_every=3)
+    a = fp.train(task.W0, task.X, task.targets, rule="dW3", compare="dW1", stability_sample=5,
+                 **kw)
+    b = fp.train(task.W0, task.X, task.targets, **kw,
+                 update=fp.FixedPointUpdate("dW3", compare="dW1", stability_sample=5))
+    np.testing.assert_array_equal(a.W, b.W)
+    for group in ("history", "eig", "test"):
+        for key in a[group]:
+            np.testing.assert_array_equal(a[group][key], b[group][key])
+    assert a.message == b.message and a.lost_at == b.lost_at
+    with pytest.raises(TypeError, match="rule, compare"):
+        fp.train(task.W0, task.X, task.targets, update=fp.FixedPointUpdate("dW1"), rule="dW1",
+                 compare="dW3", lr=0.1, n_iter=1, loss=task.loss, readout=task.readout)
+    with pytest.raises(TypeError, match="update= .* or rule="):
+        fp.train(task.W0, task.X, task.targets, lr=0.1, n_iter=1)
+    with pytest.raises(TypeError, match="update must be"):
+        fp.train(task.W0, task.X, task.targets, update="dW1", lr=0.1, n_iter=1)
+    with pytest.raises(ValueError, match="unknown rule"):
+        fp.FixedPointUpdate("dW4")
+    with pytest.raises(ValueError, match="linear networks only"):  # once, before iterating
+        fp.train(task.W0, task.X, task.targets, update=fp.FixedPointUpdate("dW2"), lr=0.1,
+                 n_iter=0, loss=task.loss, readout=task.readout)
+    with pytest.raises(ValueError, match="direct"):
+        fp.train(task.W0, task.X, task.targets, rule="dW1", solver={"method": "direct"},
+                 lr=0.1, n_iter=0, loss=task.loss, readout=task.readout)
+
+
+def test_an_update_that_overflows_W_ends_the_run_with_the_last_finite_W():
+    class Doubling(fp.Update):
+        name = "doubling"
+
+        def step(self, W, Xb, Tb, *, batch, it, check):
+            return Result(outputs=Result(loss=1.0), dW=W.copy(), extra={}, record=None,
+                          lost=None)
+
+    W0, X = 1e308 * np.eye(2), np.ones((2, 3))
+    out = fp.train(W0, X, np.zeros((2, 3)), update=Doubling(), lr=1.0, n_iter=4)
+    assert out.diverged and out.iterations == 0 and out.history.loss.size == 0
+    assert out.message == "diverged at iteration 0: the update overflows W"
+    np.testing.assert_array_equal(out.W, W0)
+
+
+def _count_checks(monkeypatch):
+    """Count the calls of every argument check, in every fpnotes module that imported one."""
+    import importlib
+    import pkgutil
+
+    names = ("as_weights", "as_patterns", "as_like", "as_real_array", "as_activation",
+             "_as_float_array", "_as_states", "_readout_matrix", "check_int", "check_number",
+             "check_lr", "check_positive", "check_choice", "_check_options",
+             "check_solver_options", "_check_targets", "_probe")
+    calls = {"n": 0}
+    modules = [importlib.import_module(f"fpnotes.{m.name}")
+               for m in pkgutil.iter_modules(fp.__path__) if m.name not in ("plotting",)]
+    for module in modules:
+        for name in names:
+            real = getattr(module, name, None)
+            if callable(real):
+                def counted(*args, real=real, **kwargs):
+                    calls["n"] += 1
+                    return real(*args, **kwargs)
+                monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("kind", ["dW1", "dW2", "dW3", "BPTT"])
+def test_train_checks_its_arguments_once_not_per_iteration(monkeypatch, kind):
+    """The loop calls kernels: a longer run makes no more argument checks."""
+    from fpnotes.bptt_training import BPTTUpdate
+
+    task = fp.digits_task(N=12, seed=0) if kind != "dW2" else fp.linear_task(N=12, m=20)
+    counts = []
+    for n_iter in (1, 5):
+        calls = _count_checks(monkeypatch)
+        kw = dict(lr=0.01, n_iter=n_iter, batch_size=8, eig_every=1, eval_every=1,
+                  f=task.f, loss=task.loss, readout=task.get("readout"))
+        if kind == "dW2":  # the linear task has no test set
+            kw.update(X_test=task.X[:, :5], targets_test=task.targets[:, :5])
+        else:
+            kw.update(X_test=task.X_test, targets_test=task.targets_test)
+        if kind == "BPTT":
+            kw["update"] = BPTTUpdate(5, 0.3)
+        else:
+            kw.update(rule=kind, compare="dW3" if kind == "dW1" else None,
+                      stability_sample=3, require_stable=True)
+        out = fp.train(task.W0, task.X, task.targets, **kw)
+        monkeypatch.undo()
+        assert out.iterations == n_iter, out.message
+        counts.append(calls["n"])
+    assert counts[0] == counts[1] > 0
 
 
 def test_train_bptt_checks_up_front_and_keeps_history_on_ctrl_c(monkeypatch):
@@ -338,7 +435,7 @@ def test_train_bptt_checks_up_front_and_keeps_history_on_ctrl_c(monkeypatch):
                          ({"eig_every": -1}, "eig_every"), ({"h": "0.1"}, "h")]:
         with pytest.raises((TypeError, ValueError), match=name):
             train_bptt(task.W0, task.X, task.targets, **{**base, **kwargs})
-    real = bptt_training.bptt_gradient
+    real = bptt_training._bptt_gradient
     calls = {"n": 0}
 
     def interrupted(*args, **kwargs):
@@ -347,7 +444,7 @@ def test_train_bptt_checks_up_front_and_keeps_history_on_ctrl_c(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bptt_training, "bptt_gradient", interrupted)
+    monkeypatch.setattr(bptt_training, "_bptt_gradient", interrupted)
     with pytest.raises(KeyboardInterrupt) as err:
         train_bptt(task.W0, task.X, task.targets, **base)
     assert err.value.result.interrupted and err.value.result.iterations == 2
