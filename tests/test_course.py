@@ -146,7 +146,7 @@ def test_every_generated_test_passes_on_the_solutions(executed_students, name):
 # (the Preface binds the package as fp only: its hidden tests must not need the name fpnotes)
 OTTER_CHAPTERS = {"00_preface.ipynb": ["ch0_linear_fixed_point"],
                   "02_gradient_descent.ipynb": ["ch2_linear_gradient", "ch2_fd", "ch2_rbp"],
-                  "07_further.ipynb": ["ch7_jacobian"]}
+                  "07_further.ipynb": ["ch7_jacobian", "ch7_input_jacobian"]}
 FUNCTION_QUESTION = "ch2_linear_gradient"    # a function exercise: hidden tests on seeds 1, 2
 
 
