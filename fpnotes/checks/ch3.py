@@ -41,7 +41,7 @@ def ch3_line_data():
     """The line of the chapter's Figure 3.2: ``{"W_star": task.W_true, "W1": W1}``.
 
     ``task = linear_task()`` (N = 200, seed 0) and ``W1 = random_weights(200, 2.5,
-    np.random.default_rng(np.random.SeedSequence(0).spawn(1)[0]))`` (:func:`_line_rng`, a
+    np.random.default_rng(np.random.SeedSequence(0).spawn(1)[0]))`` (``_line_rng()``, a
     stream independent of the task's), as the chapter builds them.
     """
     W_star = linear_task().W_true
