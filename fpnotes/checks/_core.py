@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["Verdict", "report", "compare_array", "compare_scalar", "as_answer_array",
-           "as_answer_number", "check_given", "function_exercise", "call_student"]
+           "as_answer_number", "check_given", "function_exercise", "call_student",
+           "changed_in_place"]
 
 
 class Verdict:
@@ -209,3 +210,15 @@ def call_student(func, args, name="your function"):
         return None, f"{name} still raises NotImplementedError: write its body"
     except Exception as exc:  # noqa: BLE001 -- any bug in student code is reported, not raised
         return None, f"{name} raised {type(exc).__name__}: {exc}"
+
+
+def changed_in_place(given, originals, names):
+    """The name of the first argument a student's function changed in place, or None.
+
+    ``given`` are the copies the function was called with (:func:`call_student`),
+    ``originals`` the check's own arrays, ``names`` their names in the exercise.
+    """
+    for arg, original, name in zip(given, originals, names, strict=True):
+        if not np.array_equal(arg, original):
+            return name
+    return None

@@ -13,7 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..tasks import random_weights
-from ._core import as_answer_array, call_student, compare_array, function_exercise, report
+from ._core import (
+    as_answer_array,
+    call_student,
+    changed_in_place,
+    compare_array,
+    function_exercise,
+    report,
+)
 
 __all__ = ["ch0_linear_fixed_point"]
 
@@ -71,11 +78,11 @@ def ch0_linear_fixed_point(func, *, seed=0):
     value, msg = call_student(func, (W_arg, X_arg), "linear_fixed_point")
     if msg:
         return report(False, msg + where)
-    for arg, original, name in ((W_arg, W, "W"), (X_arg, X, "X")):
-        if not np.array_equal(arg, original):
-            return report(False, f"linear_fixed_point changed its argument {name} in place"
-                                 f"{where}; work on new arrays (P = np.eye(N) - W is new, "
-                                 "W -= ... is not)")
+    name = changed_in_place((W_arg, X_arg), (W, X), ("W", "X"))
+    if name:
+        return report(False, f"linear_fixed_point changed its argument {name} in place"
+                             f"{where}; work on new arrays (P = np.eye(N) - W is new, "
+                             "W -= ... is not)")
     expected = np.linalg.solve(np.eye(W.shape[0]) - W, X)
     ok, msg = compare_array(value, expected, "R", rtol=1e-8, atol=1e-12)
     R, _ = as_answer_array(value)

@@ -17,6 +17,7 @@ from ..tasks import random_weights
 from ._core import (
     as_answer_array,
     call_student,
+    changed_in_place,
     check_given,
     compare_scalar,
     function_exercise,
@@ -218,13 +219,10 @@ def ch1_iterate_fixed_point(func, *, seed=0):
     value, msg = call_student(func, args, "iterate_fixed_point")
     if msg:
         return report(False, msg + where)
-    for arg, original, name in zip(args[:2], (W, X), ("W", "X"), strict=True):
-        if not np.array_equal(arg, original):
-            return report(False, f"iterate_fixed_point changed its argument {name} in place"
-                                 f"{where}; update the state R, never W or X")
-    if value is None:
-        return report(False, "iterate_fixed_point returns None: end it with a return "
-                             f"statement{where}")
+    name = changed_in_place(args[:2], (W, X), ("W", "X"))
+    if name:
+        return report(False, f"iterate_fixed_point changed its argument {name} in place"
+                             f"{where}; update the state R, never W or X")
     R, msg = as_answer_array(value, "the array it returns")
     if R is None:
         return report(False, msg + where)

@@ -17,6 +17,7 @@ from ..tasks import random_weights
 from ._core import (
     as_answer_array,
     call_student,
+    changed_in_place,
     check_given,
     compare_array,
     compare_scalar,
@@ -116,11 +117,11 @@ def ch2_linear_gradient(func, *, seed=0):
         if not callable(func) or "NotImplementedError" in msg:
             return report(False, msg)
         return report(False, f"{msg.rstrip()}{where}")
-    for arg, original, arg_name in zip(args, (W, X, Y), ("W", "X", "Y"), strict=True):
-        if not np.array_equal(arg, original):
-            return report(False, f"{name} changed its argument {arg_name} in place{where}; "
-                                 "work on new arrays (P = np.eye(N) - W is new, W -= ... "
-                                 "is not)")
+    arg_name = changed_in_place(args, (W, X, Y), ("W", "X", "Y"))
+    if arg_name:
+        return report(False, f"{name} changed its argument {arg_name} in place{where}; "
+                             "work on new arrays (P = np.eye(N) - W is new, W -= ... "
+                             "is not)")
     ok, msg = compare_array(answer, _reference_gradient(W, X, Y, "linear"),
                             "the gradient it returns", rtol=1e-6, atol=1e-12)
     if ok:

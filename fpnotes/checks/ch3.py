@@ -16,6 +16,7 @@ from ._core import (
     as_answer_array,
     as_answer_number,
     call_student,
+    changed_in_place,
     check_given,
     compare_array,
     compare_scalar,
@@ -140,14 +141,12 @@ def ch3_pole_finder(func, *, seed=0):
     value, msg = call_student(func, args, "pole_times")
     if msg:
         return report(False, msg + where)
-    for arg, original, name in ((args[0], W_star, "W_star"), (args[1], W1, "W1")):
-        if not np.array_equal(arg, original):
-            return report(False, f"pole_times changed its argument {name} in place{where}; "
-                                 "compute I - W_star as a new array")
+    name = changed_in_place(args[:2], (W_star, W1), ("W_star", "W1"))
+    if name:
+        return report(False, f"pole_times changed its argument {name} in place{where}; "
+                             "compute I - W_star as a new array")
     mu = _line_eigenvalues(W_star, W1)
     expected = _inside(mu, t_range)
-    if value is None:
-        return report(False, f"pole_times returns None: end it with a return statement{where}")
     name = "the array pole_times returns"
     try:
         complex_value = np.iscomplexobj(np.asarray(value))

@@ -18,6 +18,7 @@ from ._core import (
     as_answer_array,
     as_answer_number,
     call_student,
+    changed_in_place,
     compare_array,
     compare_scalar,
     function_exercise,
@@ -187,11 +188,11 @@ def ch4_dw2_step(func, *, seed=0):
     value, msg = call_student(func, args, "dw2_step")
     if msg:
         return report(False, msg + where)
-    for arg, original, name in zip(args[:3], (W, X, Y), ("W", "X", "Y"), strict=True):
-        if not np.array_equal(arg, original):
-            return report(False, f"dw2_step changed its argument {name} in place{where}; "
-                                 "work on new arrays (P = np.eye(N) - W is new, W -= ... "
-                                 "is not)")
+    name = changed_in_place(args[:3], (W, X, Y), ("W", "X", "Y"))
+    if name:
+        return report(False, f"dw2_step changed its argument {name} in place{where}; "
+                             "work on new arrays (P = np.eye(N) - W is new, W -= ... "
+                             "is not)")
     P = np.eye(W.shape[0]) - W
     expected = _dw2(P, X, Y, lr)
     atol = 1e-9 * np.abs(expected).max()   # entries near 0 carry the round-off of the largest

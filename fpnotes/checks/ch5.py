@@ -18,6 +18,7 @@ from ._core import (
     as_answer_array,
     as_answer_number,
     call_student,
+    changed_in_place,
     compare_array,
     compare_scalar,
     function_exercise,
@@ -158,11 +159,11 @@ def ch5_steepest_step(func, *, seed=0):
     value, msg = call_student(func, args, "steepest_step")
     if msg:
         return report(False, msg + where)
-    for arg, original, name in zip(args[:2], (W, grad), ("W", "grad"), strict=True):
-        if not np.array_equal(arg, original):
-            return report(False, f"steepest_step changed its argument {name} in place"
-                                 f"{where}; work on new arrays (P = np.eye(N) - W is new, "
-                                 "W -= ... is not)")
+    name = changed_in_place(args[:2], (W, grad), ("W", "grad"))
+    if name:
+        return report(False, f"steepest_step changed its argument {name} in place"
+                             f"{where}; work on new arrays (P = np.eye(N) - W is new, "
+                             "W -= ... is not)")
     ok, msg = compare_array(value, expected, "U", rtol=1e-7, atol=1e-12)
     if ok:
         return report(True, "")

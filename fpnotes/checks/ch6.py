@@ -18,6 +18,7 @@ from ..tasks import digits_task
 from ._core import (
     as_answer_array,
     call_student,
+    changed_in_place,
     compare_array,
     compare_scalar,
     function_exercise,
@@ -192,13 +193,10 @@ def _judge_delta(func, R, labels, C):
     value, msg = call_student(func, args, "cross_entropy_delta")
     if msg:
         return msg
-    for arg, original, name in zip(args, (R, labels, C), ("R", "labels", "readout"),
-                                   strict=True):
-        if not np.array_equal(arg, original):
-            return (f"cross_entropy_delta changed its argument {name} in place; compute the "
-                    "logits and probabilities as new arrays")
-    if value is None:
-        return "cross_entropy_delta returns None: end it with a return statement"
+    name = changed_in_place(args, (R, labels, C), ("R", "labels", "readout"))
+    if name:
+        return (f"cross_entropy_delta changed its argument {name} in place; compute the "
+                "logits and probabilities as new arrays")
     expected = softmax_cross_entropy(R, labels, C).delta
     a, msg = as_answer_array(value, "the array it returns")
     if a is None:

@@ -16,6 +16,7 @@ from ..tasks import random_weights
 from ._core import (
     as_answer_array,
     call_student,
+    changed_in_place,
     check_given,
     compare_array,
     compare_scalar,
@@ -150,13 +151,10 @@ def ch7_input_jacobian(func, *, seed=0):
     value, msg = call_student(func, args, "input_jacobian")
     if msg:
         return report(False, msg + where)
-    for arg, original, name in zip(args, (W, x), ("W", "x"), strict=True):
-        if not np.array_equal(arg, original):
-            return report(False, f"input_jacobian changed its argument {name} in place"
-                                 f"{where}; build new arrays instead")
-    if value is None:
-        return report(False, f"input_jacobian returns None: end it with a return statement"
-                             f"{where}")
+    name = changed_in_place(args, (W, x), ("W", "x"))
+    if name:
+        return report(False, f"input_jacobian changed its argument {name} in place"
+                             f"{where}; build new arrays instead")
     g = _gains(W, x)
     eye = np.eye(W.shape[0])
     expected = np.linalg.solve(eye - g * W, np.diag(g[:, 0]))
